@@ -1,0 +1,117 @@
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { AppError, ErrorCodes } from './domain/errors.js';
+
+/**
+ * Every environment variable the service reads, with its type, default and meaning. This is the only
+ * module that reads `process.env` (see `loadConfig`); workers get their slice of the result in their
+ * start message. `npm run config:docs` prints the README table from this schema, and a test checks the
+ * README against it.
+ */
+const Str = (description: string, opts: { default?: string; minLength?: number } = {}) =>
+  Type.String({ description, ...opts });
+const Int = (description: string, def: number, min = 0, max = Number.MAX_SAFE_INTEGER) =>
+  Type.Integer({ description, default: def, minimum: min, maximum: max });
+const Bool = (description: string, def: boolean) => Type.Boolean({ description, default: def });
+const OneOf = <T extends string>(description: string, values: readonly T[], def: T) =>
+  Type.Union(
+    values.map((v) => Type.Literal(v)),
+    { description, default: def },
+  );
+
+export const ConfigSchema = Type.Object({
+  PORT: Int('HTTP port for the REST API, Swagger UI and Socket.IO.', 3000, 0, 65535),
+  HOST: Str('Interface to listen on.', { default: '0.0.0.0' }),
+  NODE_ID: Type.Optional(Str('Name of this node in leases and logs (default: hostname-pid).', { minLength: 1 })),
+  DATABASE_URL: Type.Optional(
+    Str('PostgreSQL URL. Unset: an embedded PostgreSQL (PGlite) with its data in DATA_DIR.', { minLength: 1 }),
+  ),
+  DATABASE_POOL_SIZE: Int('Connections in the PostgreSQL pool.', 10, 1, 200),
+  REDIS_URL: Type.Optional(Str('Redis URL. Unset: in-process leases, one node only.', { minLength: 1 })),
+  REDIS_PREFIX: Str('Prefix of every Redis key this deployment uses.', { default: 'wa:' }),
+  DATA_DIR: Str('Folder for the embedded database and media blobs.', { default: './data' }),
+  JWT_SECRET: Str('HS256 secret for access tokens, at least 32 characters.', { minLength: 32 }),
+  JWT_PREVIOUS_SECRETS: Str(
+    'Comma-separated earlier secrets still accepted for verification while their tokens live (key rotation).',
+    { default: '' },
+  ),
+  JWT_ISSUER: Str('`iss` of issued access tokens.', { default: 'wa-tenants' }),
+  ACCESS_TOKEN_TTL_S: Int('Lifetime of an access token, in seconds.', 900, 30, 86_400),
+  REFRESH_TOKEN_TTL_S: Int('Lifetime of a refresh token, in seconds.', 30 * 86_400, 60, 365 * 86_400),
+  CORS_ORIGINS: Str('Allowed browser origins: `*`, or a comma-separated list of origins.', { default: '*' }),
+  LOG_LEVEL: OneOf('pino log level.', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, 'info'),
+  LOGIN_RATE_LIMIT: Int('Login attempts allowed per account and per address in LOGIN_RATE_WINDOW_S.', 10, 1, 10_000),
+  LOGIN_RATE_WINDOW_S: Int('Window of the login rate limit, in seconds.', 60, 1, 86_400),
+  PASSWORD_HASH_THREADS: Int('Threads of the argon2id password hashing pool.', 2, 1, 64),
+  BODY_LIMIT_BYTES: Int('Largest JSON request body accepted.', 1_048_576, 1024, 104_857_600),
+  MEDIA_MAX_BYTES: Int('Largest media upload accepted.', 16 * 1_048_576, 1024, 104_857_600),
+  WA_ENGINE: OneOf('WhatsApp engine: `wwebjs` (real, Chromium) or `sandbox` (the simulator).', ['wwebjs', 'sandbox'] as const, 'wwebjs'),
+  SIM_URL: Str('Base URL of the WhatsApp network simulator the sandbox engine connects to.', {
+    default: 'http://127.0.0.1:3100',
+  }),
+  SIM_PORT: Int('Port of the simulator when it runs (npm run simulator, demo).', 3100, 0, 65535),
+  ISOLATION: OneOf('Where each tenant actor runs: `worker` thread or child `process`.', ['worker', 'process'] as const, 'worker'),
+  ACTOR_MEMORY_MB: Int('Heap limit of one actor (worker resourceLimits / --max-old-space-size).', 64, 16, 4096),
+  ACTOR_CALL_TIMEOUT_MS: Int('Deadline of a command sent to an actor.', 15_000, 100, 600_000),
+  HTTP_SERVER: OneOf('HTTP server under Fastify and Socket.IO: `uws` (uWebSockets.js) or `node`.', ['uws', 'node'] as const, 'node'),
+  LEASE_TTL_MS: Int('Lifetime of a tenant lease in Redis; renewed at a third of it.', 15_000, 1_000, 600_000),
+  NODE_CAPACITY: Int('Most sessions this node runs.', 1_000, 1, 100_000),
+  CHROMIUM_PATH: Str('Chromium executable for the wwebjs engine.', { default: '/usr/bin/chromium' }),
+  METRICS_BASIC_AUTH: Type.Optional(Str('`user:password` required to read /metrics (unset: open).', { minLength: 3 })),
+  SHUTDOWN_TIMEOUT_MS: Int('Deadline of a graceful shutdown before the process exits anyway.', 20_000, 1_000, 600_000),
+  DEMO_SEED: Bool('Create demo phones, contacts and chats in the simulator at start (npm run demo).', false),
+});
+
+export type Config = Readonly<Static<typeof ConfigSchema>>;
+
+export class ConfigError extends AppError {
+  readonly problems: string[];
+  constructor(problems: string[]) {
+    super(ErrorCodes.CONFIG_INVALID, `Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.problems = problems;
+  }
+}
+
+function describeValue(schema: TSchema): string {
+  return typeof schema.description === 'string' ? schema.description : '';
+}
+
+/**
+ * Parse and validate `env`. Empty strings count as unset. Throws one `ConfigError` listing every
+ * problem; returns a frozen object otherwise.
+ */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const raw: Record<string, unknown> = {};
+  const problems: string[] = [];
+  for (const [key, schema] of Object.entries(ConfigSchema.properties)) {
+    const value = env[key];
+    if (value === undefined || value === '') continue;
+    const converted = Value.Convert(schema as TSchema, value);
+    raw[key] = converted;
+  }
+  const withDefaults = Value.Default(ConfigSchema, raw) as Record<string, unknown>;
+  const seen = new Set<string>();
+  for (const error of Value.Errors(ConfigSchema, withDefaults)) {
+    const key = error.path.replace(/^\//, '').split('/')[0] ?? '';
+    // One line per variable: a missing string reports both "required" and "expected string".
+    if (seen.has(key)) continue;
+    seen.add(key);
+    const schema = (ConfigSchema.properties as Record<string, TSchema>)[key];
+    const hint = schema ? ` (${describeValue(schema)})` : '';
+    const got = env[key];
+    const shown = got === undefined || got === '' ? 'missing' : key.includes('SECRET') || key.includes('AUTH') ? 'invalid value' : `got ${JSON.stringify(got)}`;
+    problems.push(`${key}: ${error.message}, ${shown}${hint}`);
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(withDefaults as Static<typeof ConfigSchema>);
+}
+
+/** Rows of the README configuration table, generated from the schema. */
+export function configTable(): string {
+  const lines = ['| Variable | Default | Description |', '| --- | --- | --- |'];
+  for (const [key, schema] of Object.entries(ConfigSchema.properties as Record<string, TSchema>)) {
+    const def = schema.default === undefined ? ((ConfigSchema.required as string[] | undefined)?.includes(key) ? '*(required)*' : '*(unset)*') : `\`${String(schema.default)}\``;
+    lines.push(`| \`${key}\` | ${def} | ${describeValue(schema)} |`);
+  }
+  return lines.join('\n');
+}

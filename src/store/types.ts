@@ -1,0 +1,158 @@
+import type { Chat, DesiredState, Message, Role, SessionStatus, User } from '../domain/types.js';
+
+/**
+ * The store's ports: what the layers above may ask of PostgreSQL. Implementations live beside this file,
+ * one module per aggregate; `createStore(db)` in `store.ts` builds them all. Every method that touches
+ * tenant data takes the tenant id first, filters on it in SQL, and runs inside a transaction with
+ * `app.tenant_id` set under role `wa_app`, so row-level security is a second wall.
+ */
+
+/** A user row including the secret parts only the auth service needs. */
+export interface UserRecord extends User {
+  passwordHash: string;
+}
+
+export interface NewUser {
+  tenantId: string;
+  role: Role;
+  name: string;
+  email: string;
+  passwordHash: string;
+}
+
+export interface TenantRepo {
+  /** Creates a tenant and its first admin in one transaction. Duplicate email -> ConflictError. */
+  createWithAdmin(input: { tenantName: string; name: string; email: string; passwordHash: string }): Promise<{
+    tenantId: string;
+    admin: User;
+  }>;
+}
+
+export interface UserRepo {
+  /** Login lookup: the only cross-tenant read (by unique email). Includes disabled users. */
+  findByEmailForLogin(email: string): Promise<UserRecord | null>;
+  findById(tenantId: string, userId: string): Promise<User | null>;
+  /** Duplicate email -> ConflictError. */
+  createEmployee(input: Omit<NewUser, 'role'>): Promise<User>;
+  listEmployees(tenantId: string): Promise<User[]>;
+  /**
+   * Disables an employee, revokes all its refresh tokens and removes its chat permissions in one
+   * transaction. Returns false when no such employee exists in the tenant.
+   */
+  disableEmployee(tenantId: string, userId: string): Promise<boolean>;
+}
+
+export interface RefreshTokenRecord {
+  id: string;
+  tenantId: string;
+  userId: string;
+  familyId: string;
+  expiresAt: Date;
+  revokedAt: Date | null;
+  replacedBy: string | null;
+}
+
+export interface RefreshTokenRepo {
+  /** Stores the SHA-256 hex hash of a token (never the token). */
+  insert(input: { id: string; tenantId: string; userId: string; familyId: string; tokenHash: string; expiresAt: Date }): Promise<void>;
+  /** Cross-tenant lookup by hash (the token is the credential). */
+  findByHash(tokenHash: string): Promise<RefreshTokenRecord | null>;
+  /**
+   * Atomically marks `oldId` revoked and replaced by the new token, and inserts the new one. Returns
+   * false (and changes nothing) when `oldId` was already revoked: the caller treats that as reuse.
+   */
+  rotate(oldId: string, next: { id: string; tenantId: string; userId: string; familyId: string; tokenHash: string; expiresAt: Date }): Promise<boolean>;
+  revokeFamily(tenantId: string, familyId: string): Promise<void>;
+  revokeAllForUser(tenantId: string, userId: string): Promise<void>;
+}
+
+export interface ChatRepo {
+  /** Admin view: all chats of the tenant, most recent first. */
+  listAll(tenantId: string): Promise<Chat[]>;
+  /** Employee view: only chats assigned to `userId`, most recent first. */
+  listForUser(tenantId: string, userId: string): Promise<Chat[]>;
+  find(tenantId: string, chatId: string): Promise<Chat | null>;
+  /** Insert or update chats (name, isGroup, unread, last message). Used by tests now, by actors later. */
+  upsertMany(tenantId: string, chats: Chat[]): Promise<void>;
+}
+
+export interface MessagePage {
+  messages: Message[];
+  /** Pass as `before` to get the next (older) page; null when there is none. */
+  nextCursor: string | null;
+}
+
+export interface MessageRepo {
+  /** Newest first. `before` is an opaque cursor from a previous page. Bad cursor -> ValidationError. */
+  page(tenantId: string, chatId: string, opts: { before?: string; limit: number }): Promise<MessagePage>;
+  find(tenantId: string, waMessageId: string): Promise<Message | null>;
+  /**
+   * Idempotent on (tenant, id): returns only the messages that were new (a redelivery returns nothing).
+   * Creates missing chats and updates each chat's last message.
+   */
+  insertMany(tenantId: string, messages: Message[]): Promise<Message[]>;
+}
+
+export interface MediaRecord {
+  messageId: string;
+  mimetype: string;
+  filename: string | null;
+  sizeBytes: number;
+  sha256: string;
+  data: Uint8Array;
+}
+
+export interface MediaRepo {
+  put(tenantId: string, media: Omit<MediaRecord, 'sizeBytes' | 'sha256'>): Promise<void>;
+  get(tenantId: string, messageId: string): Promise<MediaRecord | null>;
+}
+
+export interface PermissionRepo {
+  /** Idempotent. Unknown chat or employee in this tenant -> NotFoundError. */
+  assign(tenantId: string, userId: string, chatId: string): Promise<void>;
+  /** Idempotent; returns whether a permission was removed. */
+  revoke(tenantId: string, userId: string, chatId: string): Promise<boolean>;
+  listForUser(tenantId: string, userId: string): Promise<{ employeeId: string; chatId: string; grantedAt: string }[]>;
+  listAll(tenantId: string): Promise<{ employeeId: string; chatId: string; grantedAt: string }[]>;
+  has(tenantId: string, userId: string, chatId: string): Promise<boolean>;
+  /** Employees allowed on a chat (for realtime fan-out). */
+  usersForChat(tenantId: string, chatId: string): Promise<string[]>;
+}
+
+export interface SessionRecord {
+  tenantId: string;
+  desiredState: DesiredState;
+  status: SessionStatus;
+  statusReason: string | null;
+  ownerNode: string | null;
+  leaseEpoch: number;
+  updatedAt: string;
+}
+
+export interface SessionRepo {
+  get(tenantId: string): Promise<SessionRecord | null>;
+  setDesired(tenantId: string, desired: DesiredState): Promise<SessionRecord>;
+  /** Fenced: refused with StaleEpochError when `epoch` is older than the stored lease epoch. */
+  setStatus(tenantId: string, epoch: number, status: SessionStatus, reason: string | null): Promise<void>;
+  /** Records a newly acquired lease epoch and owner (only moves forward). */
+  claim(tenantId: string, epoch: number, ownerNode: string): Promise<void>;
+  /** Fenced like setStatus. */
+  saveCredentials(tenantId: string, epoch: number, credentials: Uint8Array | null): Promise<void>;
+  loadCredentials(tenantId: string): Promise<Uint8Array | null>;
+  /** Tenants whose desired state is active (cross-tenant, for the node's restore/reconcile). */
+  listActive(): Promise<string[]>;
+}
+
+export interface Store {
+  tenants: TenantRepo;
+  users: UserRepo;
+  refreshTokens: RefreshTokenRepo;
+  chats: ChatRepo;
+  messages: MessageRepo;
+  media: MediaRepo;
+  permissions: PermissionRepo;
+  sessions: SessionRepo;
+  /** `SELECT 1`; throws StoreUnavailableError when the database does not answer. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
