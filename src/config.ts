@@ -106,6 +106,11 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   return Object.freeze(withDefaults as Static<typeof ConfigSchema>);
 }
 
+/** A copy of the process environment, for entry points that add defaults before `loadConfig`. */
+export function readEnv(): Record<string, string | undefined> {
+  return { ...process.env };
+}
+
 /** Rows of the README configuration table, generated from the schema. */
 export function configTable(): string {
   const lines = ['| Variable | Default | Description |', '| --- | --- | --- |'];
