@@ -42,7 +42,7 @@ CREATE TABLE chats (
   id                    text NOT NULL,
   name                  text NOT NULL DEFAULT '',
   is_group              boolean NOT NULL DEFAULT false,
-  unread_count          integer NOT NULL DEFAULT 0,
+  unread_count          integer NOT NULL DEFAULT 0 CHECK (unread_count >= 0),
   last_message_at       timestamptz,
   last_message_preview  text,
   updated_at            timestamptz NOT NULL DEFAULT now(),
@@ -58,9 +58,10 @@ CREATE TABLE messages (
   from_me        boolean NOT NULL,
   sender         text NOT NULL,
   body           text NOT NULL DEFAULT '',
-  type           text NOT NULL DEFAULT 'chat',
+  type           text NOT NULL DEFAULT 'chat'
+                 CHECK (type IN ('chat', 'image', 'video', 'audio', 'document', 'sticker', 'other')),
   has_media      boolean NOT NULL DEFAULT false,
-  ack            smallint NOT NULL DEFAULT 0,
+  ack            smallint NOT NULL DEFAULT 0 CHECK (ack BETWEEN -1 AND 4),
   sent_at        timestamptz NOT NULL,
   created_at     timestamptz NOT NULL DEFAULT now(),
   PRIMARY KEY (tenant_id, seq),
@@ -76,7 +77,7 @@ CREATE TABLE media (
   wa_message_id  text NOT NULL,
   mimetype       text NOT NULL,
   filename       text,
-  size_bytes     integer NOT NULL,
+  size_bytes     integer NOT NULL CHECK (size_bytes >= 0),
   sha256         text NOT NULL,
   data           bytea NOT NULL,
   created_at     timestamptz NOT NULL DEFAULT now(),
@@ -98,7 +99,8 @@ CREATE INDEX chat_permissions_chat_idx ON chat_permissions (tenant_id, chat_id);
 CREATE TABLE sessions (
   tenant_id       uuid PRIMARY KEY REFERENCES tenants(id) ON DELETE CASCADE,
   desired_state   text NOT NULL DEFAULT 'stopped' CHECK (desired_state IN ('active', 'stopped')),
-  status          text NOT NULL DEFAULT 'stopped',
+  status          text NOT NULL DEFAULT 'stopped'
+                  CHECK (status IN ('stopped', 'starting', 'qr', 'connected', 'disconnected', 'logged_out', 'failed')),
   status_reason   text,
   owner_node      text,
   -- Fencing: the lease epoch of the node allowed to write this tenant's session data.
@@ -110,10 +112,24 @@ CREATE TABLE sessions (
 -- Row-level security. The application runs tenant queries as role wa_app with app.tenant_id set for the
 -- transaction; a query without that setting sees no rows. (Superusers and BYPASSRLS roles skip RLS, so
 -- the store switches to wa_app with SET LOCAL ROLE.)
+-- The role is cluster-wide: another database (or schema) may have created it already. The migration
+-- runner's advisory lock serializes schemas of one database; the exception covers other databases.
 DO $$
 BEGIN
   IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'wa_app') THEN
     CREATE ROLE wa_app NOLOGIN;
+  END IF;
+EXCEPTION WHEN duplicate_object OR unique_violation THEN
+  NULL;
+END
+$$;
+-- SET ROLE needs membership; a superuser (tests, PGlite) has it implicitly, a production owner role
+-- without superuser needs the grant (PG15: a CREATEROLE owner may grant it).
+DO $$
+BEGIN
+  IF NOT (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+     AND NOT pg_has_role(current_user, 'wa_app', 'MEMBER') THEN
+    EXECUTE format('GRANT wa_app TO %I', current_user);
   END IF;
 END
 $$;
@@ -144,11 +160,15 @@ CREATE POLICY tenant_isolation ON chat_permissions
 CREATE POLICY tenant_isolation ON sessions
   USING (tenant_id = NULLIF(current_setting('app.tenant_id', true), '')::uuid);
 
--- wa_app works in whatever schema these migrations ran in (tests use one schema each).
+-- wa_app works in whatever schema these migrations ran in (tests use one schema each). Tables are granted
+-- by name, not "ALL TABLES IN SCHEMA", so wa_app gets nothing on schema_migrations; a later migration that
+-- adds a tenant table grants it (and enables RLS on it) the same way.
 DO $$
 BEGIN
   EXECUTE format('GRANT USAGE ON SCHEMA %I TO wa_app', current_schema());
-  EXECUTE format('GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA %I TO wa_app', current_schema());
-  EXECUTE format('GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA %I TO wa_app', current_schema());
+  -- The identity sequence of messages.seq.
+  EXECUTE format('GRANT USAGE, SELECT ON SEQUENCE %s TO wa_app', pg_get_serial_sequence('messages', 'seq'));
 END
 $$;
+GRANT SELECT, INSERT, UPDATE, DELETE ON tenants, users, refresh_tokens, chats, messages, media, chat_permissions, sessions
+  TO wa_app;

@@ -1,0 +1,85 @@
+import { Type, type Static } from '@sinclair/typebox';
+import type { Chat } from '../domain/types.js';
+import type { Sql } from './db.js';
+import type { ChatRepo } from './types.js';
+import { isoOrNull, isUuid, parseRow, parseRows, withTenant } from './with-tenant.js';
+
+const ChatRow = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  is_group: Type.Boolean(),
+  unread_count: Type.Integer({ minimum: 0 }),
+  last_message_at: Type.Union([Type.Date(), Type.Null()]),
+  last_message_preview: Type.Union([Type.String(), Type.Null()]),
+});
+
+function toChat(row: Static<typeof ChatRow>): Chat {
+  return {
+    id: row.id,
+    name: row.name,
+    isGroup: row.is_group,
+    unreadCount: row.unread_count,
+    lastMessageAt: isoOrNull(row.last_message_at),
+    lastMessagePreview: row.last_message_preview,
+  };
+}
+
+export function createChatRepo(sql: Sql): ChatRepo {
+  return {
+    async listAll(tenantId) {
+      return withTenant(sql, tenantId, async (tx) => {
+        const rows = await tx`
+          SELECT id, name, is_group, unread_count, last_message_at, last_message_preview
+          FROM chats WHERE tenant_id = ${tenantId}
+          ORDER BY last_message_at DESC NULLS LAST, id`;
+        return parseRows(ChatRow, rows, 'chat').map(toChat);
+      });
+    },
+
+    async listForUser(tenantId, userId) {
+      if (!isUuid(userId)) return [];
+      return withTenant(sql, tenantId, async (tx) => {
+        const rows = await tx`
+          SELECT c.id, c.name, c.is_group, c.unread_count, c.last_message_at, c.last_message_preview
+          FROM chats c
+          JOIN chat_permissions p ON p.tenant_id = c.tenant_id AND p.chat_id = c.id
+          WHERE c.tenant_id = ${tenantId} AND p.tenant_id = ${tenantId} AND p.user_id = ${userId}
+          ORDER BY c.last_message_at DESC NULLS LAST, c.id`;
+        return parseRows(ChatRow, rows, 'chat').map(toChat);
+      });
+    },
+
+    async find(tenantId, chatId) {
+      return withTenant(sql, tenantId, async (tx) => {
+        const rows = await tx`
+          SELECT id, name, is_group, unread_count, last_message_at, last_message_preview
+          FROM chats WHERE tenant_id = ${tenantId} AND id = ${chatId}`;
+        const row = parseRow(ChatRow, rows, 'chat');
+        return row === null ? null : toChat(row);
+      });
+    },
+
+    async upsertMany(tenantId, chats) {
+      if (chats.length === 0) return;
+      // One statement for the batch: jsonb_to_recordset turns the array into rows (PG 9.4+, so PG15 and
+      // PGlite alike). A chat listed twice keeps its last entry; ON CONFLICT DO UPDATE cannot touch a row twice.
+      const byId = new Map(chats.map((c) => [c.id, c]));
+      const json = JSON.stringify([...byId.values()]);
+      await withTenant(sql, tenantId, async (tx) => {
+        await tx`
+          INSERT INTO chats (tenant_id, id, name, is_group, unread_count, last_message_at, last_message_preview)
+          SELECT ${tenantId}, r.id, r.name, r."isGroup", r."unreadCount", r."lastMessageAt", r."lastMessagePreview"
+          FROM jsonb_to_recordset(${json}::text::jsonb) AS r(
+            id text, name text, "isGroup" boolean, "unreadCount" integer,
+            "lastMessageAt" timestamptz, "lastMessagePreview" text)
+          ON CONFLICT (tenant_id, id) DO UPDATE SET
+            name = EXCLUDED.name,
+            is_group = EXCLUDED.is_group,
+            unread_count = EXCLUDED.unread_count,
+            last_message_at = EXCLUDED.last_message_at,
+            last_message_preview = EXCLUDED.last_message_preview,
+            updated_at = now()`;
+      });
+    },
+  };
+}

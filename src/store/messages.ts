@@ -1,0 +1,171 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { ValidationError } from '../domain/errors.js';
+import { Ack, MessageType, type Message } from '../domain/types.js';
+import type { Sql, TxSql } from './db.js';
+import type { MessageRepo } from './types.js';
+import { iso, parseRow, parseRows, withTenant } from './with-tenant.js';
+
+const MessageRow = Type.Object({
+  wa_message_id: Type.String(),
+  chat_id: Type.String(),
+  sender: Type.String(),
+  from_me: Type.Boolean(),
+  body: Type.String(),
+  type: MessageType,
+  has_media: Type.Boolean(),
+  ack: Ack,
+  sent_at: Type.Date(),
+});
+const PageRow = Type.Composite([MessageRow, Type.Object({ seq: Type.String(), sent_exact: Type.String() })]);
+
+function toMessage(row: Static<typeof MessageRow>): Message {
+  return {
+    id: row.wa_message_id,
+    chatId: row.chat_id,
+    from: row.sender,
+    fromMe: row.from_me,
+    body: row.body,
+    timestamp: iso(row.sent_at),
+    type: row.type,
+    hasMedia: row.has_media,
+    ack: row.ack,
+  };
+}
+
+/** Largest page a caller may ask for. */
+export const MAX_PAGE_LIMIT = 500;
+/** Characters of a message body kept as its chat's preview. */
+const PREVIEW_CHARS = 200;
+
+interface Cursor {
+  /** sent_at to the microsecond, UTC (JS Dates keep only milliseconds, so the cursor carries text). */
+  t: string;
+  /** messages.seq (bigint as a decimal string). */
+  s: string;
+}
+
+const EXACT_TS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
+
+export function encodeCursor(cursor: Cursor): string {
+  return Buffer.from(JSON.stringify([cursor.t, cursor.s]), 'utf8').toString('base64url');
+}
+
+/** Decodes an opaque page cursor; anything we did not produce -> ValidationError. */
+export function decodeCursor(value: string): Cursor {
+  const invalid = new ValidationError('Invalid cursor', { before: value });
+  if (!/^[A-Za-z0-9_-]{1,200}$/.test(value)) throw invalid;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(Buffer.from(value, 'base64url').toString('utf8'));
+  } catch {
+    throw invalid;
+  }
+  if (!Array.isArray(parsed) || parsed.length !== 2) throw invalid;
+  const [t, s]: unknown[] = parsed;
+  if (typeof t !== 'string' || typeof s !== 'string' || !EXACT_TS.test(t) || !/^[1-9]\d{0,17}$/.test(s)) throw invalid;
+  if (Number.isNaN(Date.parse(t))) throw invalid;
+  return { t, s };
+}
+
+async function selectPage(tx: TxSql, tenantId: string, chatId: string, cursor: Cursor | null, limit: number) {
+  // One row more than asked tells whether an older page exists. The row-value comparison matches the
+  // (tenant_id, chat_id, sent_at DESC, seq DESC) index, so each page is an index range scan.
+  const after = cursor === null ? tx`` : tx`AND (sent_at, seq) < (${cursor.t}::timestamptz, ${cursor.s}::bigint)`;
+  const rows = await tx`
+    SELECT wa_message_id, chat_id, sender, from_me, body, type, has_media, ack, sent_at, seq::text AS seq,
+           to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS sent_exact
+    FROM messages
+    WHERE tenant_id = ${tenantId} AND chat_id = ${chatId} ${after}
+    ORDER BY sent_at DESC, seq DESC
+    LIMIT ${limit + 1}`;
+  return parseRows(PageRow, rows, 'message');
+}
+
+/** Inserts new messages (redeliveries are skipped) and returns the ids that were new. */
+async function insertNew(tx: TxSql, tenantId: string, messages: Message[]): Promise<Set<string>> {
+  const chatIds = [...new Set(messages.map((m) => m.chatId))];
+  await tx`
+    INSERT INTO chats (tenant_id, id)
+    SELECT ${tenantId}, c FROM unnest(${chatIds}::text[]) AS c
+    ON CONFLICT (tenant_id, id) DO NOTHING`;
+  // `ord` keeps the batch order, so seq (the tie-breaker of equal timestamps) follows arrival order.
+  const json = JSON.stringify(messages.map((m, ord) => ({ ...m, ord })));
+  const inserted = await tx`
+    INSERT INTO messages (tenant_id, wa_message_id, chat_id, from_me, sender, body, type, has_media, ack, sent_at)
+    SELECT ${tenantId}, r.id, r."chatId", r."fromMe", r."from", r.body, r.type, r."hasMedia", r.ack, r."timestamp"
+    FROM jsonb_to_recordset(${json}::text::jsonb) AS r(
+      id text, "chatId" text, "fromMe" boolean, "from" text, body text, type text, "hasMedia" boolean,
+      ack smallint, "timestamp" timestamptz, ord integer)
+    ORDER BY r.ord
+    ON CONFLICT (tenant_id, wa_message_id) DO NOTHING
+    RETURNING wa_message_id`;
+  return new Set(parseRows(Type.Object({ wa_message_id: Type.String() }), inserted, 'message id').map((r) => r.wa_message_id));
+}
+
+/** Moves each touched chat's last message forward (never back) and counts new inbound messages as unread. */
+async function updateChats(tx: TxSql, tenantId: string, ids: string[]): Promise<void> {
+  await tx`
+    WITH fresh AS (
+      SELECT chat_id, sent_at, seq, body, type, from_me FROM messages
+      WHERE tenant_id = ${tenantId} AND wa_message_id = ANY(${ids}::text[])
+    ), latest AS (
+      SELECT DISTINCT ON (chat_id) chat_id, sent_at,
+             CASE WHEN body <> '' THEN left(body, ${PREVIEW_CHARS}) ELSE '[' || type || ']' END AS preview
+      FROM fresh ORDER BY chat_id, sent_at DESC, seq DESC
+    ), counts AS (
+      SELECT chat_id, count(*) FILTER (WHERE NOT from_me)::integer AS inbound FROM fresh GROUP BY chat_id
+    )
+    UPDATE chats c SET
+      last_message_at = CASE WHEN c.last_message_at IS NULL OR c.last_message_at <= l.sent_at
+                             THEN l.sent_at ELSE c.last_message_at END,
+      last_message_preview = CASE WHEN c.last_message_at IS NULL OR c.last_message_at <= l.sent_at
+                                  THEN l.preview ELSE c.last_message_preview END,
+      unread_count = c.unread_count + n.inbound,
+      updated_at = now()
+    FROM latest l JOIN counts n ON n.chat_id = l.chat_id
+    WHERE c.tenant_id = ${tenantId} AND c.id = l.chat_id`;
+}
+
+export function createMessageRepo(sql: Sql): MessageRepo {
+  return {
+    async page(tenantId, chatId, opts) {
+      if (!Number.isInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_PAGE_LIMIT) {
+        throw new ValidationError(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`);
+      }
+      const cursor = opts.before === undefined ? null : decodeCursor(opts.before);
+      const rows = await withTenant(sql, tenantId, (tx) => selectPage(tx, tenantId, chatId, cursor, opts.limit));
+      const pageRows = rows.slice(0, opts.limit);
+      const last = pageRows[pageRows.length - 1];
+      const nextCursor = rows.length > opts.limit && last ? encodeCursor({ t: last.sent_exact, s: last.seq }) : null;
+      return { messages: pageRows.map(toMessage), nextCursor };
+    },
+
+    async find(tenantId, waMessageId) {
+      return withTenant(sql, tenantId, async (tx) => {
+        const rows = await tx`
+          SELECT wa_message_id, chat_id, sender, from_me, body, type, has_media, ack, sent_at
+          FROM messages WHERE tenant_id = ${tenantId} AND wa_message_id = ${waMessageId}`;
+        const row = parseRow(MessageRow, rows, 'message');
+        return row === null ? null : toMessage(row);
+      });
+    },
+
+    /**
+     * Idempotent on (tenant, id): returns only the messages that were new, in input order (a message
+     * repeated within the batch counts once, first wins). Creates missing chats, moves each chat's last
+     * message forward and adds new inbound (not fromMe) messages to its unread count.
+     */
+    async insertMany(tenantId, messages) {
+      if (messages.length === 0) return [];
+      const firstById = new Map<string, Message>();
+      for (const m of messages) if (!firstById.has(m.id)) firstById.set(m.id, m);
+      const batch = [...firstById.values()];
+      return withTenant(sql, tenantId, async (tx) => {
+        const fresh = await insertNew(tx, tenantId, batch);
+        if (fresh.size === 0) return [];
+        await updateChats(tx, tenantId, [...fresh]);
+        return batch.filter((m) => fresh.has(m.id));
+      });
+    },
+  };
+}

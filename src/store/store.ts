@@ -1,0 +1,39 @@
+import type { Sql } from './db.js';
+import { createChatRepo } from './chats.js';
+import { createMediaRepo } from './media.js';
+import { createMessageRepo } from './messages.js';
+import { createPermissionRepo } from './permissions.js';
+import { createRefreshTokenRepo } from './refresh-tokens.js';
+import { createSessionRepo } from './sessions.js';
+import { createTenantRepo } from './tenants.js';
+import type { Store } from './types.js';
+import { createUserRepo } from './users.js';
+import { asOwner } from './with-tenant.js';
+
+export interface CreateStoreOptions {
+  /**
+   * What `store.close()` releases. Default: ends the postgres.js pool. Pass `Database.close` from
+   * openDatabase so the embedded server stops too.
+   */
+  close?: () => Promise<void>;
+}
+
+/** Builds every repository on one postgres.js pool (migrations must have run: see migrate.ts). */
+export function createStore(sql: Sql, opts: CreateStoreOptions = {}): Store {
+  let closing: Promise<void> | undefined;
+  const close = opts.close ?? (() => sql.end({ timeout: 5 }));
+  return {
+    tenants: createTenantRepo(sql),
+    users: createUserRepo(sql),
+    refreshTokens: createRefreshTokenRepo(sql),
+    chats: createChatRepo(sql),
+    messages: createMessageRepo(sql),
+    media: createMediaRepo(sql),
+    permissions: createPermissionRepo(sql),
+    sessions: createSessionRepo(sql),
+    async ping() {
+      await asOwner(() => sql`SELECT 1`);
+    },
+    close: () => (closing ??= close()),
+  };
+}

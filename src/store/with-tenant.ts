@@ -1,0 +1,72 @@
+import type { Static, TSchema } from '@sinclair/typebox';
+import { Value } from '@sinclair/typebox/value';
+import { AppError, ErrorCodes, ValidationError } from '../domain/errors.js';
+import type { Sql, TxSql } from './db.js';
+import { translateDbError } from './db.js';
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** True for a canonical UUID string (ids that reach SQL `uuid` columns are checked first: no 22P02). */
+export function isUuid(value: string): boolean {
+  return UUID.test(value);
+}
+
+/**
+ * Runs `fn` in a transaction as role `wa_app` with `app.tenant_id` set for that transaction only, so the
+ * row-level security policies of 001_init.sql apply on top of the explicit `tenant_id` filter every query
+ * carries. Both settings are transaction-local (SET LOCAL / set_config(..., true)): nothing leaks to the
+ * next user of the pooled connection. Never use the outer `sql` inside `fn` (embedded mode deadlocks).
+ * A tenant id that is not a UUID names no tenant: ValidationError. Connection failures become
+ * StoreUnavailableError.
+ */
+export async function withTenant<T>(sql: Sql, tenantId: string, fn: (tx: TxSql) => Promise<T>): Promise<T> {
+  if (!isUuid(tenantId)) throw new ValidationError('Invalid tenant id');
+  try {
+    const result = await sql.begin(async (tx) => {
+      await tx`SELECT set_config('app.tenant_id', ${tenantId}, true)`;
+      await tx`SET LOCAL ROLE wa_app`;
+      // Boxed: postgres.js' begin() type unwraps arrays in a way that does not round-trip generics.
+      return { value: await fn(tx) };
+    });
+    return result.value as T;
+  } catch (err) {
+    throw translateDbError(err);
+  }
+}
+
+/**
+ * Runs a cross-tenant system read as the owner role (no RLS). Only for the reads types.ts names as
+ * cross-tenant (login by email, refresh token by hash, active sessions); keep those queries narrow.
+ */
+export async function asOwner<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (err) {
+    throw translateDbError(err);
+  }
+}
+
+/** Narrows database rows (unknown at the boundary) with a TypeBox schema; a mismatch is a bug. */
+export function parseRows<S extends TSchema>(schema: S, rows: readonly unknown[], what: string): Static<S>[] {
+  return rows.map((row) => {
+    if (!Value.Check(schema, row)) {
+      const first = Value.Errors(schema, row).First();
+      throw new AppError(ErrorCodes.INTERNAL, `unexpected ${what} row: ${first ? `${first.path} ${first.message}` : 'invalid'}`);
+    }
+    return row;
+  });
+}
+
+/** The first row narrowed, or null. */
+export function parseRow<S extends TSchema>(schema: S, rows: readonly unknown[], what: string): Static<S> | null {
+  const first = rows[0];
+  return first === undefined ? null : (parseRows(schema, [first], what)[0] ?? null);
+}
+
+export function iso(date: Date): string {
+  return date.toISOString();
+}
+
+export function isoOrNull(date: Date | null): string | null {
+  return date === null ? null : date.toISOString();
+}
