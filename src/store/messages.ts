@@ -16,7 +16,7 @@ const MessageRow = Type.Object({
   ack: Ack,
   sent_at: Type.Date(),
 });
-const PageRow = Type.Composite([MessageRow, Type.Object({ seq: Type.String(), sent_exact: Type.String() })]);
+const PageRow = Type.Composite([MessageRow, Type.Object({ seq_text: Type.String(), sent_exact: Type.String() })]);
 
 function toMessage(row: Static<typeof MessageRow>): Message {
   return {
@@ -69,10 +69,11 @@ export function decodeCursor(value: string): Cursor {
 
 async function selectPage(tx: TxSql, tenantId: string, chatId: string, cursor: Cursor | null, limit: number) {
   // One row more than asked tells whether an older page exists. The row-value comparison matches the
-  // (tenant_id, chat_id, sent_at DESC, seq DESC) index, so each page is an index range scan.
+  // (tenant_id, chat_id, sent_at DESC, seq DESC) index, so each page is an index range scan. The text copy
+  // of seq is aliased seq_text: an output column named seq would make ORDER BY sort text ('9' > '10').
   const after = cursor === null ? tx`` : tx`AND (sent_at, seq) < (${cursor.t}::timestamptz, ${cursor.s}::bigint)`;
   const rows = await tx`
-    SELECT wa_message_id, chat_id, sender, from_me, body, type, has_media, ack, sent_at, seq::text AS seq,
+    SELECT wa_message_id, chat_id, sender, from_me, body, type, has_media, ack, sent_at, seq::text AS seq_text,
            to_char(sent_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS sent_exact
     FROM messages
     WHERE tenant_id = ${tenantId} AND chat_id = ${chatId} ${after}
@@ -136,7 +137,7 @@ export function createMessageRepo(sql: Sql): MessageRepo {
       const rows = await withTenant(sql, tenantId, (tx) => selectPage(tx, tenantId, chatId, cursor, opts.limit));
       const pageRows = rows.slice(0, opts.limit);
       const last = pageRows[pageRows.length - 1];
-      const nextCursor = rows.length > opts.limit && last ? encodeCursor({ t: last.sent_exact, s: last.seq }) : null;
+      const nextCursor = rows.length > opts.limit && last ? encodeCursor({ t: last.sent_exact, s: last.seq_text }) : null;
       return { messages: pageRows.map(toMessage), nextCursor };
     },
 
