@@ -1,0 +1,3 @@
+import { realtimeSuite } from './suite.js';
+
+realtimeSuite('node');
