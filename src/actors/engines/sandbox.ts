@@ -1,0 +1,462 @@
+import { once } from 'node:events';
+import WebSocket, { type RawData } from 'ws';
+import { AppError, assertNever, ErrorCodes, ValidationError } from '../../domain/errors.js';
+import type { Logger } from '../../domain/log.js';
+import type { Chat, Message } from '../../domain/types.js';
+import { messageTypeOf } from '../../simulator/model.js';
+import {
+  chatIdOf,
+  CloseCodes,
+  MAX_FRAME_BYTES,
+  parseFrame,
+  ServerFrame,
+  WS_PATH,
+  type ClientFrame,
+  type ServerReply,
+  type WireChat,
+  type WireMessage,
+} from '../../simulator/protocol.js';
+import {
+  EngineEventHub,
+  type DisconnectReason,
+  type Engine,
+  type EngineAccount,
+  type EngineEventOf,
+  type EngineEventType,
+  type EngineListener,
+  type EngineOptions,
+  type EngineState,
+  type MediaFile,
+  type OutgoingContent,
+  type ProfilePhoto,
+  type SentMessage,
+} from './engine.js';
+
+/**
+ * `Engine` over the WhatsApp network simulator (src/simulator): one WebSocket, the frames of
+ * src/simulator/protocol.ts, every inbound frame validated. Events are handled one at a time in
+ * arrival order; each `message` is acked to the network only after the listeners accepted it.
+ * Replies to requests bypass that queue, so a listener may await a command without deadlocking.
+ */
+
+export interface SandboxEngineOptions extends EngineOptions {
+  /** Simulator base URL (SIM_URL), `http(s)://` or `ws(s)://`; the socket path `/ws` is added. */
+  url: string;
+  /** Reconnect delays after a network drop: `initialMs` doubling up to `maxMs`, with jitter (defaults 250 / 30 000). */
+  reconnect?: { initialMs?: number; maxMs?: number };
+  /** Deadline of a request to the simulator (default 15 000 ms). */
+  requestTimeoutMs?: number;
+  /** Ping interval; a connection that misses a pong for a whole interval is dropped (default 15 000 ms). */
+  heartbeatMs?: number;
+  /** Source of jitter, injectable for tests (default Math.random). */
+  random?: () => number;
+}
+
+interface Connection {
+  ws: WebSocket;
+  /** Set as soon as a terminal frame arrives, so the close that follows is not taken for a network drop. */
+  terminal: DisconnectReason | null;
+  heartbeat: NodeJS.Timeout | null;
+  alive: boolean;
+  /** The simulator said `ready` on this connection: requests may go out (the event may still be queued). */
+  ready: boolean;
+}
+
+interface PendingCall {
+  expect: ServerReply['type'];
+  resolve: (frame: ServerReply) => void;
+  reject: (err: Error) => void;
+  timer: NodeJS.Timeout;
+}
+
+const TERMINAL_BY_CLOSE_CODE: Record<number, DisconnectReason> = {
+  [CloseCodes.LINK_FAILED]: 'qr_timeout',
+  [CloseCodes.CONFLICT]: 'conflict',
+  [CloseCodes.LOGGED_OUT]: 'logged_out',
+};
+const CHAT_ID = /^[0-9]{5,15}@c\.us$/;
+
+export class SandboxEngine implements Engine {
+  readonly kind = 'sandbox' as const;
+  readonly tenantId: string;
+  readonly #url: string;
+  readonly #log: Logger;
+  readonly #opts: Required<Pick<SandboxEngineOptions, 'requestTimeoutMs' | 'heartbeatMs' | 'random'>> & { initialMs: number; maxMs: number };
+  readonly #events = new EngineEventHub();
+  readonly #calls = new Map<number, PendingCall>();
+  #credentials: string | null;
+  #me: EngineAccount | null = null;
+  #state: EngineState = 'stopped';
+  #conn: Connection | null = null;
+  #running = false;
+  /** Bumped by stop(): queued work of an earlier run is dropped instead of emitted. */
+  #generation = 0;
+  #attempt = 0;
+  #reconnectTimer: NodeJS.Timeout | null = null;
+  #nextReqId = 1;
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(opts: SandboxEngineOptions) {
+    this.tenantId = opts.tenantId;
+    this.#credentials = opts.credentials;
+    this.#log = opts.log;
+    this.#url = socketUrl(opts.url);
+    this.#opts = {
+      requestTimeoutMs: opts.requestTimeoutMs ?? 15_000,
+      heartbeatMs: opts.heartbeatMs ?? 15_000,
+      random: opts.random ?? Math.random,
+      initialMs: opts.reconnect?.initialMs ?? 250,
+      maxMs: opts.reconnect?.maxMs ?? 30_000,
+    };
+  }
+
+  get state(): EngineState {
+    return this.#state;
+  }
+
+  get credentials(): string | null {
+    return this.#credentials;
+  }
+
+  subscribe(listener: EngineListener): () => void {
+    return this.#events.subscribe(listener);
+  }
+
+  on<T extends EngineEventType>(type: T, listener: EngineListener<EngineEventOf<T>>): () => void {
+    return this.#events.on(type, listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    this.#attempt = 0;
+    this.#connect();
+  }
+
+  async stop(): Promise<void> {
+    this.#running = false;
+    this.#generation += 1;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+    const conn = this.#conn;
+    this.#conn = null;
+    this.#failCalls(new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'The WhatsApp session was stopped'));
+    if (conn) await closeSocket(conn);
+    if (this.#state !== 'stopped') {
+      this.#state = 'stopped';
+      // Emitted directly: the queue belongs to the run that just ended.
+      await this.#events.emit({ type: 'state', state: 'stopped' }).catch((err: unknown) => this.#log.warn({ err }, 'engine listener failed'));
+    }
+  }
+
+  async logout(): Promise<void> {
+    await this.#call({ type: 'req.logout', reqId: 0 }, 'res.logout');
+    // The simulator follows with `logged_out` and a close; the credentials are dead from now on.
+    this.#credentials = null;
+  }
+
+  async sendMessage(chatId: string, content: OutgoingContent): Promise<SentMessage> {
+    if (!CHAT_ID.test(chatId)) throw new ValidationError(`Cannot send to "${chatId}": the sandbox knows only <number>@c.us chats`);
+    const media = content.media
+      ? { mimetype: content.media.mimetype, filename: content.media.filename, dataBase64: Buffer.from(content.media.data).toString('base64') }
+      : undefined;
+    const res = await this.#call({ type: 'req.send', reqId: 0, to: chatId, body: content.body, media }, 'res.send');
+    const timestamp = new Date(res.timestamp).toISOString();
+    const me = this.#me;
+    const message: Message = {
+      id: res.id,
+      chatId,
+      from: me ? chatIdOf(me.number) : '',
+      fromMe: true,
+      body: content.body,
+      timestamp,
+      type: content.media ? messageTypeOf(content.media.mimetype) : 'chat',
+      hasMedia: content.media !== undefined,
+      ack: 1,
+    };
+    return { id: res.id, timestamp, message };
+  }
+
+  async downloadMedia(messageId: string): Promise<MediaFile | null> {
+    const res = await this.#call({ type: 'req.media', reqId: 0, messageId }, 'res.media');
+    if (!res.media) return null;
+    return { mimetype: res.media.mimetype, filename: res.media.filename, data: new Uint8Array(Buffer.from(res.media.dataBase64, 'base64')) };
+  }
+
+  async getProfilePhoto(chatId: string): Promise<ProfilePhoto | null> {
+    if (!CHAT_ID.test(chatId)) return null;
+    const res = await this.#call({ type: 'req.profile_photo', reqId: 0, chatId }, 'res.profile_photo');
+    if (!res.photo) return null;
+    return { mimetype: res.photo.mimetype, data: new Uint8Array(Buffer.from(res.photo.dataBase64, 'base64')) };
+  }
+
+  // ---- connection -----------------------------------------------------------------------------
+
+  #connect(): void {
+    const ws = new WebSocket(this.#url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000 });
+    const conn: Connection = { ws, terminal: null, heartbeat: null, alive: true, ready: false };
+    this.#conn = conn;
+    this.#setState('connecting');
+    ws.on('open', () => {
+      this.#send(conn, { type: 'hello', credentials: this.#credentials });
+      this.#startHeartbeat(conn);
+    });
+    ws.on('message', (data: RawData, isBinary: boolean) => this.#onData(conn, data, isBinary));
+    ws.on('pong', () => {
+      conn.alive = true;
+    });
+    ws.on('close', (code: number) => this.#onClose(conn, code));
+    // A failed connect or a reset: 'close' follows and decides what happens next.
+    ws.on('error', (err) => this.#log.debug({ err }, 'simulator socket error'));
+  }
+
+  #startHeartbeat(conn: Connection): void {
+    conn.heartbeat = setInterval(() => {
+      if (!conn.alive) {
+        this.#log.warn('simulator missed a heartbeat, dropping the connection');
+        conn.ws.terminate();
+        return;
+      }
+      conn.alive = false;
+      conn.ws.ping();
+    }, this.#opts.heartbeatMs);
+  }
+
+  #onData(conn: Connection, data: RawData, isBinary: boolean): void {
+    const frame = isBinary ? null : parseFrame(ServerFrame, rawText(data));
+    if (!frame) {
+      // The network speaks nonsense: drop the connection and come back, as after any transport fault.
+      this.#log.warn('invalid frame from simulator, reconnecting');
+      conn.ws.terminate();
+      return;
+    }
+    switch (frame.type) {
+      case 'link_failed':
+      case 'conflict':
+      case 'logged_out':
+        conn.terminal = frame.type === 'link_failed' ? 'qr_timeout' : frame.type;
+        if (frame.type === 'logged_out') this.#credentials = null;
+        return;
+      case 'res.send':
+      case 'res.media':
+      case 'res.profile_photo':
+      case 'res.logout':
+      case 'res.error':
+        this.#settleCall(frame);
+        return;
+      case 'ready':
+        conn.ready = true;
+        this.#enqueue(this.#generation, () => this.#handleEvent(conn, frame));
+        return;
+      default:
+        this.#enqueue(this.#generation, () => this.#handleEvent(conn, frame));
+    }
+  }
+
+  async #handleEvent(conn: Connection, frame: Exclude<ServerFrame, ServerReply | { type: 'link_failed' | 'conflict' | 'logged_out' }>): Promise<void> {
+    switch (frame.type) {
+      case 'qr':
+        await this.#transition('qr');
+        return this.#events.emit({ type: 'qr', qr: frame.qr, index: frame.index, expiresInMs: frame.expiresInMs });
+      case 'authenticated':
+        this.#credentials = frame.credentials;
+        this.#me = frame.me;
+        return this.#events.emit({ type: 'authenticated', credentials: frame.credentials });
+      case 'history': {
+        const me = this.#requireMe();
+        return this.#events.emit({ type: 'chats', chats: frame.chats.map(toChat), messages: frame.messages.map((m) => toMessage(m, me)) });
+      }
+      case 'ready':
+        this.#attempt = 0;
+        await this.#transition('connected');
+        return this.#events.emit({ type: 'ready', me: this.#requireMe() });
+      case 'message':
+        return this.#deliver(conn, frame.message, frame.redelivery);
+      case 'ack':
+        return this.#events.emit({ type: 'message_ack', id: frame.id, chatId: frame.chatId, ack: frame.ack });
+      default:
+        assertNever(frame, 'simulator event frame');
+    }
+  }
+
+  /** Persist, then ack: the ack goes out only when every listener resolved. */
+  async #deliver(conn: Connection, wire: WireMessage, redelivery: boolean): Promise<void> {
+    const media = wire.media ? { mimetype: wire.media.mimetype, filename: wire.media.filename, size: wire.media.size } : null;
+    try {
+      await this.#events.emit({ type: 'message', message: toMessage(wire, this.#requireMe()), media, redelivery });
+    } catch (err) {
+      this.#log.warn({ err, messageId: wire.id }, 'message listener failed; the message stays unacked and will be redelivered');
+      return;
+    }
+    // Acked on the socket it came in on; if that one is gone the network redelivers it, which is fine.
+    if (conn.ws.readyState === WebSocket.OPEN) this.#send(conn, { type: 'delivery.ack', id: wire.id });
+  }
+
+  #onClose(conn: Connection, code: number): void {
+    if (conn.heartbeat) clearInterval(conn.heartbeat);
+    if (this.#conn !== conn) return; // stopped, or an older connection
+    this.#conn = null;
+    this.#failCalls(new AppError(ErrorCodes.ENGINE, 'The connection to WhatsApp closed during the call'));
+    const terminal = conn.terminal ?? TERMINAL_BY_CLOSE_CODE[code] ?? null;
+    if (terminal === 'logged_out') this.#credentials = null;
+    if (terminal !== null) this.#running = false;
+    else this.#scheduleReconnect();
+    this.#enqueue(this.#generation, async () => {
+      await this.#events.emit({ type: 'disconnected', reason: terminal ?? 'network', willReconnect: terminal === null });
+      await this.#transition(terminal === null ? 'reconnecting' : 'disconnected');
+    });
+  }
+
+  #scheduleReconnect(): void {
+    // Exponential backoff with equal jitter: never a hammering loop, never all sessions in lockstep.
+    const ceiling = Math.min(this.#opts.maxMs, this.#opts.initialMs * 2 ** Math.min(this.#attempt, 30));
+    const delay = Math.round(ceiling / 2 + (this.#opts.random() * ceiling) / 2);
+    this.#attempt += 1;
+    this.#log.info({ attempt: this.#attempt, delayMs: delay }, 'simulator connection lost, reconnecting');
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null;
+      if (this.#running) this.#connect();
+    }, delay);
+  }
+
+  // ---- requests -------------------------------------------------------------------------------
+
+  #call<T extends ServerReply['type']>(frame: Extract<ClientFrame, { reqId: number }>, expect: T): Promise<Extract<ServerReply, { type: T }>> {
+    const conn = this.#conn;
+    if (!conn?.ready || conn.ws.readyState !== WebSocket.OPEN) {
+      return Promise.reject(new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'The WhatsApp session is not connected'));
+    }
+    const reqId = this.#nextReqId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#calls.delete(reqId);
+        reject(new AppError(ErrorCodes.ENGINE, `The simulator did not answer ${frame.type} within ${this.#opts.requestTimeoutMs} ms`));
+      }, this.#opts.requestTimeoutMs);
+      this.#calls.set(reqId, { expect, resolve: resolve as (f: ServerReply) => void, reject, timer });
+      this.#send(conn, { ...frame, reqId });
+    });
+  }
+
+  #settleCall(frame: ServerReply): void {
+    const call = this.#calls.get(frame.reqId);
+    if (!call) return; // timed out already
+    this.#calls.delete(frame.reqId);
+    clearTimeout(call.timer);
+    if (frame.type === 'res.error') {
+      const code = frame.code === 'not_found' ? ErrorCodes.NOT_FOUND : frame.code === 'invalid' ? ErrorCodes.VALIDATION : ErrorCodes.SESSION_NOT_RUNNING;
+      call.reject(new AppError(code, frame.message));
+    } else if (frame.type !== call.expect) {
+      call.reject(new AppError(ErrorCodes.ENGINE, `The simulator answered ${call.expect} with ${frame.type}`));
+    } else {
+      call.resolve(frame);
+    }
+  }
+
+  #failCalls(err: AppError): void {
+    for (const call of this.#calls.values()) {
+      clearTimeout(call.timer);
+      call.reject(err);
+    }
+    this.#calls.clear();
+  }
+
+  // ---- helpers --------------------------------------------------------------------------------
+
+  #send(conn: Connection, frame: ClientFrame): void {
+    conn.ws.send(JSON.stringify(frame));
+  }
+
+  #requireMe(): EngineAccount {
+    if (!this.#me) throw new AppError(ErrorCodes.ENGINE, 'The simulator sent account data before authenticating');
+    return this.#me;
+  }
+
+  /** State change from outside the event queue: reported in order with the events before it. */
+  #setState(state: EngineState): void {
+    this.#enqueue(this.#generation, () => this.#transition(state));
+  }
+
+  /**
+   * State change from inside the event queue. `state` is what listeners were last told, so it lags
+   * the socket while a listener is busy; requests check the socket itself.
+   */
+  async #transition(state: EngineState): Promise<void> {
+    if (this.#state === state) return;
+    this.#state = state;
+    await this.#events.emit({ type: 'state', state });
+  }
+
+  #enqueue(generation: number, task: () => Promise<void>): void {
+    this.#queue = this.#queue.then(async () => {
+      if (generation !== this.#generation) return;
+      try {
+        await task();
+      } catch (err) {
+        // Listener failures of non-message events: the engine keeps going; the actor sees its own error.
+        this.#log.warn({ err }, 'engine listener failed');
+      }
+    });
+  }
+}
+
+function socketUrl(base: string): string {
+  const url = new URL(base);
+  if (url.protocol === 'http:') url.protocol = 'ws:';
+  else if (url.protocol === 'https:') url.protocol = 'wss:';
+  if (url.pathname === '/' || url.pathname === '') url.pathname = WS_PATH;
+  return url.toString();
+}
+
+async function closeSocket(conn: Connection): Promise<void> {
+  if (conn.heartbeat) clearInterval(conn.heartbeat);
+  const ws = conn.ws;
+  if (ws.readyState === WebSocket.CLOSED) return;
+  const closed = once(ws, 'close');
+  if (ws.readyState === WebSocket.OPEN) {
+    ws.close(1000, 'stop');
+    // A peer that never answers the close handshake must not hold stop() forever.
+    const timer = setTimeout(() => ws.terminate(), 2_000);
+    await closed;
+    clearTimeout(timer);
+    return;
+  }
+  ws.terminate();
+  await closed;
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
+  return data.toString('utf8');
+}
+
+function iso(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+function toMessage(w: WireMessage, me: EngineAccount): Message {
+  const fromMe = w.from === me.number;
+  return {
+    id: w.id,
+    chatId: chatIdOf(fromMe ? w.to : w.from),
+    from: chatIdOf(w.from),
+    fromMe,
+    body: w.body,
+    timestamp: iso(w.timestamp),
+    type: w.type,
+    hasMedia: w.media !== null,
+    ack: w.ack,
+  };
+}
+
+function toChat(c: WireChat): Chat {
+  return {
+    id: c.id,
+    name: c.name,
+    isGroup: false,
+    unreadCount: c.unreadCount,
+    lastMessageAt: c.lastTimestamp === null ? null : iso(c.lastTimestamp),
+    lastMessagePreview: c.lastPreview,
+  };
+}
+
