@@ -1,0 +1,53 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Store } from '../../../store/types.js';
+import { principalOf, protect, requireChatAccess, type Guard } from '../../auth/guard.js';
+import { errorResponses } from '../../errors.js';
+import { ChatList, ChatParams, MessagePage, MessagePageQuery } from './schemas.js';
+
+export interface ChatRoutesOptions {
+  store: Store;
+  guard: Guard;
+}
+
+/** Chat reads under /api/chats. They read the store only, so they work while the phone is offline. */
+export const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, { store, guard }) => {
+  protect(app, guard, 'user');
+
+  app.get(
+    '/',
+    {
+      // The list lives at the prefix itself (/api/...), not at a trailing-slash twin.
+      prefixTrailingSlash: 'no-slash',
+      schema: {
+        tags: ['chats'],
+        summary: 'List chats, most recent first',
+        description: 'An admin sees every chat of its tenant; an employee only the chats assigned to it.',
+        response: { 200: ChatList, ...errorResponses(503) },
+      },
+    },
+    async (request) => {
+      const { tenantId, userId, role } = principalOf(request);
+      return role === 'admin' ? store.chats.listAll(tenantId) : store.chats.listForUser(tenantId, userId);
+    },
+  );
+
+  app.get(
+    '/:chatId/messages',
+    {
+      schema: {
+        tags: ['chats'],
+        summary: 'Page through a chat\'s messages, newest first',
+        params: ChatParams,
+        querystring: MessagePageQuery,
+        response: { 200: MessagePage, ...errorResponses(400, 403, 404, 503) },
+      },
+    },
+    async (request) => {
+      const principal = principalOf(request);
+      const { chatId } = request.params;
+      await requireChatAccess(store, principal, chatId);
+      const { before, limit } = request.query;
+      return store.messages.page(principal.tenantId, chatId, before === undefined ? { limit } : { before, limit });
+    },
+  );
+};

@@ -1,0 +1,148 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import type { Config } from '../config.js';
+import { systemClock, type Clock } from '../domain/clock.js';
+import type { Logger } from '../domain/log.js';
+import type { Store } from '../store/types.js';
+import { createAccessNotifier, type AccessChangeListener } from './access-events.js';
+import { createGuard } from './auth/guard.js';
+import { createPasswordHasher, type PasswordHasher } from './auth/passwords.js';
+import { createRefreshTokens } from './auth/refresh-tokens.js';
+import { createSessionService } from './auth/sessions.js';
+import { createAccessTokens, parseSecretList, type Principal } from './auth/tokens.js';
+import { createUserStatusCache, type UserStatusCache } from './auth/user-status.js';
+import { ErrorBody, handleError, handleNotFound } from './errors.js';
+import { registerDocs } from './plugins/docs.js';
+import { createLoginRateLimit } from './plugins/login-rate-limit.js';
+import { registerSecurity } from './plugins/security.js';
+import { authRoutes } from './routes/auth/index.js';
+import { chatRoutes } from './routes/chats/index.js';
+import { employeeRoutes } from './routes/employees/index.js';
+import { healthRoutes } from './routes/health/index.js';
+import { mediaRoutes } from './routes/media/index.js';
+import { permissionRoutes } from './routes/permissions/index.js';
+
+export interface HttpDeps {
+  config: Config;
+  store: Store;
+  /** Root logger; the app logs as `component: 'http'` with a request id per request. */
+  log: Logger;
+  /**
+   * Default: an argon2id pool of PASSWORD_HASH_THREADS threads, created here and stopped by
+   * `app.close()`. One passed in belongs to the caller, who closes it.
+   */
+  passwordHasher?: PasswordHasher;
+  /** Default: the system clock. Token issue/expiry, refresh expiry and the user cache use it. */
+  clock?: Clock;
+  /**
+   * Default: a per-app cache of disabled users. Pass one to reach it from elsewhere, e.g. to call
+   * `markDisabled` when another node disables a user.
+   */
+  userStatus?: UserStatusCache;
+  /**
+   * Told of every committed permission change and employee disable, awaited before the route answers
+   * (e.g. to cut realtime sockets). Failures are logged, not thrown.
+   */
+  onAccessChange?: AccessChangeListener;
+}
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /**
+     * The access-token check of the REST routes for a bare token (signature, expiry, type, not
+     * disabled): what the Socket.IO handshake should use.
+     */
+    authenticateToken(token: string): Promise<Principal>;
+    /** The disabled-user cache the routes consult; `markDisabled` it when another node disables a user. */
+    userStatus: UserStatusCache;
+  }
+}
+
+export type HttpApp = FastifyInstance<Server, IncomingMessage, ServerResponse, FastifyBaseLogger, TypeBoxTypeProvider>;
+
+/** Printed in the API document. */
+const API_VERSION = '0.1.0';
+
+/** A caller's request id is kept for correlation only when it is short and plain. */
+const SAFE_REQUEST_ID = /^[\w.:-]{1,64}$/;
+
+/**
+ * Builds the REST API: every plugin and route registered and ready, never listening (the caller calls
+ * `listen`, tests call `inject`). `app.close()` stops everything the app created, including the
+ * password hashing pool.
+ */
+export async function buildApp(deps: HttpDeps): Promise<HttpApp> {
+  const { config } = deps;
+  const clock = deps.clock ?? systemClock;
+  const ownHasher = deps.passwordHasher === undefined;
+  const hasher = deps.passwordHasher ?? createPasswordHasher({ threads: config.PASSWORD_HASH_THREADS });
+
+  const logger: FastifyBaseLogger = deps.log.child({ component: 'http' });
+  const app = Fastify({
+    loggerInstance: logger,
+    bodyLimit: config.BODY_LIMIT_BYTES,
+    requestIdHeader: false,
+    genReqId: (req) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && SAFE_REQUEST_ID.test(given) ? given : randomUUID();
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  // First, so a failure further down still stops the pool when the caller closes the half-built app.
+  app.addHook('onClose', async () => {
+    if (ownHasher) await hasher.close();
+  });
+
+  try {
+    await register(app, deps, hasher, clock);
+    await app.ready();
+  } catch (err) {
+    await app.close();
+    throw err;
+  }
+  return app;
+}
+
+async function register(app: HttpApp, deps: HttpDeps, hasher: PasswordHasher, clock: Clock): Promise<void> {
+  const { config, store } = deps;
+  const tokens = createAccessTokens({
+    secret: config.JWT_SECRET,
+    previousSecrets: parseSecretList(config.JWT_PREVIOUS_SECRETS),
+    issuer: config.JWT_ISSUER,
+    ttlS: config.ACCESS_TOKEN_TTL_S,
+    clock,
+  });
+  const refreshTokens = createRefreshTokens({
+    repo: store.refreshTokens,
+    ttlS: config.REFRESH_TOKEN_TTL_S,
+    clock,
+    log: app.log,
+  });
+  const userStatus = deps.userStatus ?? createUserStatusCache({ users: store.users, clock });
+  const guard = createGuard({ tokens, userStatus });
+  const sessions = createSessionService({ store, hasher, tokens, refreshTokens });
+  const notify = createAccessNotifier(deps.onAccessChange, app.log);
+
+  app.addSchema(ErrorBody);
+  app.decorateRequest('principal', null);
+  app.decorate('authenticateToken', guard.verifyToken);
+  app.decorate('userStatus', userStatus);
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  app.setErrorHandler(handleError);
+  app.setNotFoundHandler(handleNotFound);
+
+  await registerSecurity(app, config);
+  await registerDocs(app, { version: API_VERSION });
+
+  const loginRateLimit = createLoginRateLimit(app, { max: config.LOGIN_RATE_LIMIT, windowS: config.LOGIN_RATE_WINDOW_S });
+  await app.register(healthRoutes, { store });
+  await app.register(authRoutes, { prefix: '/api/auth', sessions, loginRateLimit });
+  await app.register(employeeRoutes, { prefix: '/api/auth', store, hasher, userStatus, guard, notify });
+  await app.register(permissionRoutes, { prefix: '/api/permissions', store, guard, notify });
+  await app.register(chatRoutes, { prefix: '/api/chats', store, guard });
+  await app.register(mediaRoutes, { prefix: '/api/media', store, guard });
+}
