@@ -108,16 +108,20 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   });
 
   io.on('connection', (socket) => {
+    const { tenantId, userId, role } = socket.data;
+    log.debug({ tenantId, userId, role, transport: socket.conn.transport.name }, 'socket connected');
     const expiry = watchExpiry(socket, now, log);
-    socket.on('disconnect', () => clearTimeout(expiry.timer));
+    socket.on('disconnect', (reason) => {
+      clearTimeout(expiry.timer);
+      log.debug({ tenantId, userId, reason }, 'socket disconnected');
+    });
     void joinRooms(socket, deps.chatsForEmployee).then(
       (chatIds) => {
-        const { userId, tenantId, role } = socket.data;
         socket.emit('ready', chatIds === undefined ? { userId, tenantId, role } : { userId, tenantId, role, chatIds });
       },
       (err: unknown) => {
         // Without its chat rooms the socket would silently miss events: better cut it and say why.
-        log.error({ err, tenantId: socket.data.tenantId, userId: socket.data.userId }, 'joining socket rooms failed');
+        log.error({ err, tenantId, userId }, 'joining socket rooms failed');
         socket.disconnect(true);
       },
     );

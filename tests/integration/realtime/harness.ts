@@ -134,10 +134,16 @@ export interface Client {
 
 const clients = new Set<ClientSocket>();
 
-/** A socket.io-client socket that connected and got `ready` (its rooms are joined). */
-export async function connect(url: string, opts: ClientOptions): Promise<Client> {
+/** A socket.io-client socket, without automatic reconnection, closed by `closeClients`. */
+export function openSocket(url: string, opts: ClientOptions): ClientSocket {
   const socket = connectClient(url, { forceNew: true, reconnection: false, ...opts });
   clients.add(socket);
+  return socket;
+}
+
+/** A socket.io-client socket that connected and got `ready` (its rooms are joined). */
+export async function connect(url: string, opts: ClientOptions): Promise<Client> {
+  const socket = openSocket(url, opts);
   const inbox = new Inbox(socket);
   const ready = await new Promise<ReadyInfo>((resolve, reject) => {
     socket.once('connect_error', reject);
@@ -152,8 +158,7 @@ export async function connect(url: string, opts: ClientOptions): Promise<Client>
 
 /** The connect_error a refused handshake produces. */
 export function refusal(url: string, opts: ClientOptions): Promise<{ message: string; data: unknown }> {
-  const socket = connectClient(url, { forceNew: true, reconnection: false, ...opts });
-  clients.add(socket);
+  const socket = openSocket(url, opts);
   return new Promise((resolve, reject) => {
     socket.once('connect', () => reject(new Error('connected, expected a refusal')));
     socket.once('connect_error', (err: Error & { data?: unknown }) => resolve({ message: err.message, data: err.data }));

@@ -6,6 +6,7 @@ import {
   closeClients,
   connect,
   nextDisconnect,
+  openSocket,
   refusal,
   startHarness,
   unsignedToken,
@@ -105,6 +106,21 @@ export function realtimeSuite(kind: HttpServerKind): void {
       }
     });
 
+    it('disconnects an employee socket whose chats cannot be read, instead of leaving it deaf', async () => {
+      const employee = await h.user('employee', { chats: ['111@c.us'] });
+      h.hooks.afterChatsRead = () => Promise.reject(new Error('database down'));
+      try {
+        const socket = openSocket(h.url, { auth: { token: employee.token } });
+        const events: string[] = [];
+        socket.onAny((name: string) => events.push(name));
+
+        expect(await nextDisconnect(socket)).toBe('io server disconnect');
+        expect(events).toEqual([]);
+      } finally {
+        delete h.hooks.afterChatsRead;
+      }
+    });
+
     it("disconnects every socket of a user and no other user's", async () => {
       const employee = await h.user('employee', { chats: ['111@c.us'] });
       const colleague = await h.user('employee', { chats: ['111@c.us'] });
@@ -199,6 +215,22 @@ export function realtimeSuite(kind: HttpServerKind): void {
       expect(await handshake(ALLOWED_ORIGIN)).toBe(ALLOWED_ORIGIN);
       expect(await handshake('null')).toBe('null');
       expect(await handshake('http://evil.example')).toBeNull();
+    });
+
+    it('answers every origin, a page opened from disk too, when CORS_ORIGINS is *', async () => {
+      const open = await startHarness(kind, { corsOrigins: '*' });
+      try {
+        const headers = await Promise.all(
+          ['null', 'http://anywhere.example'].map(async (origin) => {
+            const res = await fetch(`${open.url}/socket.io/?EIO=4&transport=polling`, { headers: { origin } });
+            await res.text();
+            return res.headers.get('access-control-allow-origin');
+          }),
+        );
+        expect(headers).toEqual(['*', '*']);
+      } finally {
+        await open.close();
+      }
     });
 
     it('serves the REST API and the Socket.IO client bundle on the same port', async () => {
