@@ -29,6 +29,8 @@ export interface GatewayOptions {
   log: Logger;
   /** A socket that sends no `hello` within this time is closed (default 10 000 ms). */
   helloTimeoutMs?: number;
+  /** Called after each handled frame and each closed socket: the network may have changed. */
+  onChange?: () => void;
 }
 
 type ConnState =
@@ -134,12 +136,14 @@ export function createGateway(opts: GatewayOptions) {
         return;
       }
       onFrame(frame);
+      opts.onChange?.();
     });
     ws.on('close', () => {
       clearTimeout(helloTimer);
       stopLinking();
       if (state.kind === 'online') network.detach(state.device, conn, 'closed');
       state = { kind: 'ended' };
+      opts.onChange?.();
     });
     ws.on('error', (err) => log.warn({ err, connectionId: conn.id }, 'session socket error'));
   }

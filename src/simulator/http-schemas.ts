@@ -24,6 +24,7 @@ export const PhoneView = Type.Object({
   hasPhoto: Type.Boolean(),
   linked: Type.Boolean(),
   online: Type.Boolean(),
+  pendingDeliveries: Type.Integer({ description: 'Messages handed to the linked session and not acked by it yet' }),
 });
 export type PhoneView = Static<typeof PhoneView>;
 

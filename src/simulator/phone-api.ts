@@ -29,18 +29,25 @@ import {
 
 const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
-function view(a: Account): PhoneView {
-  return { number: a.number, name: a.name, hasPhoto: a.photo !== null, linked: a.device !== null, online: a.device?.conn != null };
+export function phoneView(a: Account): PhoneView {
+  return {
+    number: a.number,
+    name: a.name,
+    hasPhoto: a.photo !== null,
+    linked: a.device !== null,
+    online: a.device?.conn != null,
+    pendingDeliveries: a.device?.pending.size ?? 0,
+  };
 }
 
 export const phoneApi: FastifyPluginAsyncTypebox<{ network: Network }> = async (app, { network }) => {
   app.post('/phones', { schema: { body: CreatePhoneBody, response: { 200: PhoneView, 201: PhoneView, ...errors } } }, async (req, reply) => {
     const { account, created } = network.createAccount(req.body.number, req.body.name);
-    return reply.code(created ? 201 : 200).send(view(account));
+    return reply.code(created ? 201 : 200).send(phoneView(account));
   });
 
   app.get('/phones/:number', { schema: { params: NumberParams, response: { 200: PhoneView, ...errors } } }, async (req) =>
-    view(network.account(req.params.number)),
+    phoneView(network.account(req.params.number)),
   );
 
   app.post(

@@ -6,9 +6,9 @@ import { systemClock, type Clock } from '../domain/clock.js';
 import { ErrorCodes, isAppError, type ErrorCode } from '../domain/errors.js';
 import type { Logger } from '../domain/log.js';
 import { createGateway, type QrTimings } from './gateway.js';
-import type { ErrorBody } from './http-schemas.js';
+import type { ErrorBody, PhoneView } from './http-schemas.js';
 import { createNetwork } from './network.js';
-import { phoneApi } from './phone-api.js';
+import { phoneApi, phoneView } from './phone-api.js';
 import { MAX_FRAME_BYTES, WS_PATH } from './protocol.js';
 
 /**
@@ -41,6 +41,13 @@ export interface Simulator {
   /** Drops every session socket (they see a network failure) and stops the server. Idempotent. */
   close(): Promise<void>;
   stats(): ReturnType<ReturnType<typeof createNetwork>['stats']>;
+  /** One phone as `GET /phones/:number` shows it; null if unknown. */
+  phone(number: string): PhoneView | null;
+  /**
+   * Resolves once `check()` holds, re-checked after every frame, closed socket and HTTP request, so
+   * tests wait for the network (a session gone offline, a delivery acked) instead of sleeping.
+   */
+  until(check: () => boolean): Promise<void>;
 }
 
 export const DEFAULT_QR_TIMINGS: QrTimings = { firstMs: 60_000, nextMs: 20_000, maxQrs: 6 };
@@ -80,7 +87,15 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     historyPerChat: opts.historyPerChat,
     duplicateDeliveries: opts.duplicateDeliveries,
   });
-  const gateway = createGateway({ network, qrTimings, log, helloTimeoutMs: opts.helloTimeoutMs });
+  const watchers = new Set<{ check: () => boolean; resolve: () => void; reject: (err: Error) => void }>();
+  const changed = (): void => {
+    for (const w of watchers) {
+      if (!w.check()) continue;
+      watchers.delete(w);
+      w.resolve();
+    }
+  };
+  const gateway = createGateway({ network, qrTimings, log, helloTimeoutMs: opts.helloTimeoutMs, onChange: changed });
   const app = Fastify({
     loggerInstance: log,
     logController: new LogController({ disableRequestLogging: true }),
@@ -96,6 +111,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     const body: ErrorBody = { statusCode: 404, code: ErrorCodes.NOT_FOUND, error: 'Not Found', message: `No route ${req.method} ${req.url}` };
     return reply.code(404).send(body);
   });
+  app.addHook('onResponse', async () => changed());
   void app.register(phoneApi, { network });
   app.server.on('upgrade', gateway.handleUpgrade);
 
@@ -117,11 +133,21 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
     },
     close(): Promise<void> {
       closing ??= (async () => {
+        for (const w of watchers) w.reject(new Error('simulator closed'));
+        watchers.clear();
         await gateway.close();
         await app.close();
       })();
       return closing;
     },
     stats: () => network.stats(),
+    phone(number: string): PhoneView | null {
+      const account = network.findAccount(number);
+      return account ? phoneView(account) : null;
+    },
+    until(check: () => boolean): Promise<void> {
+      if (check()) return Promise.resolve();
+      return new Promise((resolve, reject) => watchers.add({ check, resolve, reject }));
+    },
   };
 }

@@ -95,6 +95,7 @@ export class SandboxEngine implements Engine {
   #reconnectTimer: NodeJS.Timeout | null = null;
   #nextReqId = 1;
   #queue: Promise<void> = Promise.resolve();
+  #stopping: Promise<void> | null = null;
 
   constructor(opts: SandboxEngineOptions) {
     this.tenantId = opts.tenantId;
@@ -133,7 +134,15 @@ export class SandboxEngine implements Engine {
     this.#connect();
   }
 
-  async stop(): Promise<void> {
+  stop(): Promise<void> {
+    // Concurrent calls share one shutdown, so each resolves only once the socket is closed.
+    this.#stopping ??= this.#shutdown().finally(() => {
+      this.#stopping = null;
+    });
+    return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
     this.#running = false;
     this.#generation += 1;
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);

@@ -25,7 +25,7 @@ describe('simulator phone API', () => {
     const again = await api.post('/phones', { number, name: 'Someone else' });
     expect(first.status).toBe(201);
     expect(again.status).toBe(200);
-    expect(again.body).toEqual({ number, name: 'Ann', hasPhoto: false, linked: false, online: false });
+    expect(again.body).toEqual({ number, name: 'Ann', hasPhoto: false, linked: false, online: false, pendingDeliveries: 0 });
   });
 
   it('rejects numbers that are not digits and incomplete bodies with 400', async () => {
