@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { Server, type Socket } from 'socket.io';
+import { Server, type ExtendedError, type Socket } from 'socket.io';
 import { ErrorCodes, assertNever } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
 import { Role } from '../../domain/types.js';
@@ -89,67 +89,83 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   });
   attach(io, deps);
   let closing: Promise<void> | undefined;
-
   io.use((socket, next) => {
-    if (closing !== undefined) {
-      next(connectError(ErrorCodes.OWNER_UNAVAILABLE, 'server shutting down'));
-      return;
-    }
-    const { auth, headers, query } = socket.handshake;
-    void authenticateHandshake({ auth, headers, query }, deps.authenticate, now()).then((result) => {
-      if (result.ok) {
-        socket.data = { ...result.principal, expiresAt: result.expiresAt };
-        next();
-        return;
-      }
-      if (result.cause !== undefined) log.error({ err: result.cause }, 'socket authentication failed');
-      next(result.error);
-    });
+    if (closing !== undefined) next(connectError(ErrorCodes.OWNER_UNAVAILABLE, 'server shutting down'));
+    else
+      authenticateSocket(socket, deps.authenticate, now(), log).then(next, (err: unknown) => {
+        log.error({ err }, 'socket handshake failed');
+        next(connectError(ErrorCodes.INTERNAL, 'internal error'));
+      });
   });
-
-  io.on('connection', (socket) => {
-    const { tenantId, userId, role } = socket.data;
-    log.debug({ tenantId, userId, role, transport: socket.conn.transport.name }, 'socket connected');
-    const expiry = watchExpiry(socket, now, log);
-    socket.on('disconnect', (reason) => {
-      clearTimeout(expiry.timer);
-      log.debug({ tenantId, userId, reason }, 'socket disconnected');
-    });
-    void joinRooms(socket, deps.chatsForEmployee).then(
-      (chatIds) => {
-        socket.emit('ready', chatIds === undefined ? { userId, tenantId, role } : { userId, tenantId, role, chatIds });
-      },
-      (err: unknown) => {
-        // Without its chat rooms the socket would silently miss events: better cut it and say why.
-        log.error({ err, tenantId, userId }, 'joining socket rooms failed');
-        socket.disconnect(true);
-      },
-    );
-  });
-
+  io.on('connection', (socket) => onConnection(socket, deps.chatsForEmployee, now, log));
   const close = (): Promise<void> => {
     closing ??= closeServer(io);
     return closing;
   };
   deps.fastify.addHook('preClose', close);
 
+  // The room operations return void: the adapter applies them to local sockets at once and, with a
+  // cluster adapter, sends them to the other nodes.
   return {
     publish(tenantId, event) {
       // One emit to the union of rooms: Socket.IO delivers once per socket even if it is in several.
       io.to(eventRooms(tenantId, event.chatId)).emit(event.name, event.payload);
     },
     async grant(tenantId, userId, chatId) {
-      await Promise.resolve(io.in(userRoom(tenantId, userId)).socketsJoin(chatRoom(tenantId, chatId)));
+      io.in(userRoom(tenantId, userId)).socketsJoin(chatRoom(tenantId, chatId));
     },
     async revoke(tenantId, userId, chatId) {
-      await Promise.resolve(io.in(userRoom(tenantId, userId)).socketsLeave(chatRoom(tenantId, chatId)));
+      io.in(userRoom(tenantId, userId)).socketsLeave(chatRoom(tenantId, chatId));
     },
     async disconnectUser(tenantId, userId) {
-      await Promise.resolve(io.in(userRoom(tenantId, userId)).disconnectSockets(true));
+      io.in(userRoom(tenantId, userId)).disconnectSockets(true);
     },
     connectedClients: () => io.of('/').sockets.size,
     close,
   };
+}
+
+/** Handshake middleware body: resolves to undefined to accept, or to the error the client is refused with. */
+async function authenticateSocket(
+  socket: RealtimeSocket,
+  authenticate: Authenticate,
+  now: number,
+  log: Logger,
+): Promise<ExtendedError | undefined> {
+  const { auth, headers, query } = socket.handshake;
+  const result = await authenticateHandshake({ auth, headers, query }, authenticate, now);
+  if (result.ok) {
+    socket.data = { ...result.principal, expiresAt: result.expiresAt };
+    return undefined;
+  }
+  if (result.cause !== undefined) log.error({ err: result.cause }, 'socket authentication failed');
+  return result.error;
+}
+
+function onConnection(
+  socket: RealtimeSocket,
+  chatsForEmployee: RealtimeDeps['chatsForEmployee'],
+  now: () => number,
+  log: Logger,
+): void {
+  const { tenantId, userId, role } = socket.data;
+  log.debug({ tenantId, userId, role, transport: socket.conn.transport.name }, 'socket connected');
+  const expiry = watchExpiry(socket, now, log);
+  socket.on('disconnect', (reason) => {
+    clearTimeout(expiry.timer);
+    log.debug({ tenantId, userId, reason }, 'socket disconnected');
+  });
+  void joinRooms(socket, chatsForEmployee).then(
+    (chatIds) => {
+      socket.emit('ready', chatIds === undefined ? { userId, tenantId, role } : { userId, tenantId, role, chatIds });
+    },
+    (err: unknown) => {
+      // Without its chat rooms the socket would silently miss events. Closing the transport (not the
+      // socket) makes the client reconnect with backoff, maybe to a node whose store answers.
+      log.error({ err, tenantId, userId }, 'joining socket rooms failed');
+      socket.conn.close();
+    },
+  );
 }
 
 function attach(io: RealtimeServer, deps: RealtimeDeps): void {

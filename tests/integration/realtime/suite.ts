@@ -106,7 +106,7 @@ export function realtimeSuite(kind: HttpServerKind): void {
       }
     });
 
-    it('disconnects an employee socket whose chats cannot be read, instead of leaving it deaf', async () => {
+    it('drops the connection of an employee whose chats cannot be read, so it reconnects instead of staying deaf', async () => {
       const employee = await h.user('employee', { chats: ['111@c.us'] });
       h.hooks.afterChatsRead = () => Promise.reject(new Error('database down'));
       try {
@@ -114,7 +114,8 @@ export function realtimeSuite(kind: HttpServerKind): void {
         const events: string[] = [];
         socket.onAny((name: string) => events.push(name));
 
-        expect(await nextDisconnect(socket)).toBe('io server disconnect');
+        // A transport close, not a server disconnect: socket.io-client reconnects on its own after it.
+        expect(await nextDisconnect(socket)).toBe('transport close');
         expect(events).toEqual([]);
       } finally {
         delete h.hooks.afterChatsRead;
