@@ -1,0 +1,51 @@
+import { Worker } from 'node:worker_threads';
+import { TransportEvents, type Transport } from '../transport.js';
+
+export interface WorkerTransportOptions {
+  /** Module the worker runs. */
+  entry: URL;
+  workerData?: unknown;
+  execArgv: string[];
+  /** V8 old-generation heap limit (ACTOR_MEMORY_MB): the worker dies with ERR_WORKER_OUT_OF_MEMORY past it. */
+  memoryMb: number;
+  env?: Record<string, string>;
+}
+
+/** An actor in a worker thread of this process (ISOLATION=worker). */
+export function spawnWorkerTransport(opts: WorkerTransportOptions): Transport {
+  const events = new TransportEvents();
+  const worker = new Worker(opts.entry, {
+    workerData: opts.workerData,
+    execArgv: opts.execArgv,
+    resourceLimits: { maxOldGenerationSizeMb: opts.memoryMb },
+    ...(opts.env === undefined ? {} : { env: opts.env }),
+  });
+  let error: { code?: string; message: string } | undefined;
+
+  worker.on('message', (message: unknown) => events.message(message));
+  // A message that could not be deserialised reaches the parent as a protocol violation.
+  worker.on('messageerror', () => events.message(undefined));
+  // Uncaught exception or out of memory in the worker; 'exit' follows.
+  worker.on('error', (err: Error & { code?: string }) => {
+    error = err.code === undefined ? { message: err.message } : { code: err.code, message: err.message };
+  });
+  worker.on('exit', (code) => events.exit(error === undefined ? { code, signal: null } : { code, signal: null, error }));
+
+  return {
+    kind: 'worker',
+    pid: undefined,
+    get threadId() {
+      return worker.threadId;
+    },
+    send(message) {
+      if (!events.exited) worker.postMessage(message);
+    },
+    onMessage: (listener) => events.onMessage(listener),
+    onExit: (listener) => events.onExit(listener),
+    async terminate() {
+      // terminate() stops even a thread stuck in a busy loop (V8 TerminateExecution).
+      if (!events.exited) await worker.terminate();
+      await events.gone;
+    },
+  };
+}
