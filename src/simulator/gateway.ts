@@ -4,6 +4,7 @@ import type { Duplex } from 'node:stream';
 import { WebSocketServer, WebSocket, type RawData } from 'ws';
 import { assertNever, ErrorCodes, isAppError } from '../domain/errors.js';
 import type { Logger } from '../domain/log.js';
+import { rawText } from './client.js';
 import type { Device, SessionConnection } from './model.js';
 import type { Network } from './network.js';
 import { ClientFrame, CloseCodes, MAX_FRAME_BYTES, parseFrame, WS_PATH, type ErrorReplyCode, type ServerFrame } from './protocol.js';
@@ -192,10 +193,4 @@ export function createGateway(opts: GatewayOptions) {
 
 function errorReply(reqId: number, code: ErrorReplyCode, message: string): ServerFrame {
   return { type: 'res.error', reqId, code, message };
-}
-
-function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
 }

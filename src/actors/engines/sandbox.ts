@@ -2,7 +2,8 @@ import { once } from 'node:events';
 import WebSocket, { type RawData } from 'ws';
 import { AppError, assertNever, ErrorCodes, ValidationError } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
-import type { Chat, Message } from '../../domain/types.js';
+import type { Message } from '../../domain/types.js';
+import { rawText, socketUrl, toChat, toMessage } from '../../simulator/client.js';
 import { messageTypeOf } from '../../simulator/model.js';
 import {
   chatIdOf,
@@ -10,10 +11,8 @@ import {
   MAX_FRAME_BYTES,
   parseFrame,
   ServerFrame,
-  WS_PATH,
   type ClientFrame,
   type ServerReply,
-  type WireChat,
   type WireMessage,
 } from '../../simulator/protocol.js';
 import {
@@ -408,14 +407,6 @@ export class SandboxEngine implements Engine {
   }
 }
 
-function socketUrl(base: string): string {
-  const url = new URL(base);
-  if (url.protocol === 'http:') url.protocol = 'ws:';
-  else if (url.protocol === 'https:') url.protocol = 'wss:';
-  if (url.pathname === '/' || url.pathname === '') url.pathname = WS_PATH;
-  return url.toString();
-}
-
 async function closeSocket(conn: Connection): Promise<void> {
   if (conn.heartbeat) clearInterval(conn.heartbeat);
   const ws = conn.ws;
@@ -432,40 +423,3 @@ async function closeSocket(conn: Connection): Promise<void> {
   ws.terminate();
   await closed;
 }
-
-function rawText(data: RawData): string {
-  if (Array.isArray(data)) return Buffer.concat(data).toString('utf8');
-  if (data instanceof ArrayBuffer) return Buffer.from(data).toString('utf8');
-  return data.toString('utf8');
-}
-
-function iso(ms: number): string {
-  return new Date(ms).toISOString();
-}
-
-function toMessage(w: WireMessage, me: EngineAccount): Message {
-  const fromMe = w.from === me.number;
-  return {
-    id: w.id,
-    chatId: chatIdOf(fromMe ? w.to : w.from),
-    from: chatIdOf(w.from),
-    fromMe,
-    body: w.body,
-    timestamp: iso(w.timestamp),
-    type: w.type,
-    hasMedia: w.media !== null,
-    ack: w.ack,
-  };
-}
-
-function toChat(c: WireChat): Chat {
-  return {
-    id: c.id,
-    name: c.name,
-    isGroup: false,
-    unreadCount: c.unreadCount,
-    lastMessageAt: c.lastTimestamp === null ? null : iso(c.lastTimestamp),
-    lastMessagePreview: c.lastPreview,
-  };
-}
-

@@ -1,6 +1,7 @@
 import WebSocket from 'ws';
 import { createLogger } from '../../../src/domain/log.js';
 import type { Engine, EngineEvent, EngineEventOf, EngineEventType } from '../../../src/actors/engines/engine.js';
+import { socketUrl } from '../../../src/simulator/client.js';
 import { parseFrame, ServerFrame, type ClientFrame } from '../../../src/simulator/protocol.js';
 import { createSimulator, type Simulator, type SimulatorOptions } from '../../../src/simulator/server.js';
 
@@ -115,7 +116,7 @@ export interface RawSession {
 }
 
 export async function openRaw(sim: Simulator): Promise<RawSession> {
-  const ws = new WebSocket(`${sim.url.replace('http', 'ws')}/ws`);
+  const ws = new WebSocket(socketUrl(sim.url));
   const frames = new Recorder<ServerFrame>();
   const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
   ws.on('message', (data: WebSocket.RawData) => {

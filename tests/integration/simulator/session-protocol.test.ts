@@ -100,6 +100,26 @@ describe('simulator session protocol', () => {
     expect(await session.frames.take('message')).toMatchObject({ message: { id }, redelivery: true });
   });
 
+  it('delivers every message twice with the same id when started with duplicateDeliveries', async () => {
+    const dup = await startSimulator({ duplicateDeliveries: true });
+    try {
+      const dupApi = phoneApi(dup.url);
+      const ann = await createPhone(dupApi, 'Ann');
+      const bob = await createPhone(dupApi, 'Bob');
+      const { session } = await linkRaw(dup, dupApi, ann);
+      sessions.push(session);
+      const { id } = (await dupApi.post(`/phones/${bob}/messages`, { to: ann, body: 'echo' })).body as { id: string };
+      const copies = [await session.frames.take('message'), await session.frames.take('message')];
+      expect(copies.map((c) => [c.message.id, c.redelivery])).toEqual([
+        [id, false],
+        [id, true],
+      ]);
+      await session.close();
+    } finally {
+      await dup.close();
+    }
+  });
+
   it('tells the first connection conflict/replaced when a second one uses the same credentials, and counts it', async () => {
     const ann = await createPhone(api, 'Ann');
     const { session: first, credentials } = await link(ann);
