@@ -143,7 +143,6 @@ export const CloseCodes = {
   LOGGED_OUT: 4003,
   INVALID_FRAME: 4004,
   HELLO_TIMEOUT: 4005,
-  SHUTDOWN: 4006,
 } as const;
 
 export const WS_PATH = '/ws';

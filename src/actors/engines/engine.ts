@@ -104,8 +104,10 @@ export type EngineEvent =
   /** History sync: the account's chats and their recent messages, oldest first. Idempotent by id. */
   | { type: 'chats'; chats: Chat[]; messages: Message[] }
   /**
-   * A message arrived for this account: from a contact (`fromMe: false`) or typed on the linked phone
-   * (`fromMe: true`). Delivery is at least once: the same `message.id` can come again (`redelivery`
+   * A message of this account: from a contact (`fromMe: false`), typed on the linked phone, or sent
+   * through this engine (`fromMe: true`, like whatsapp-web.js `message_create`; it comes before any
+   * `message_ack` of it, so a listener that persists messages has the row before its acks).
+   * Delivery is at least once: the same `message.id` can come again (`redelivery`
    * says the network resent it, but a duplicate can also arrive without it), so consumers must be
    * idempotent by id. See `EngineListener` for when the engine tells the network it has the message.
    */

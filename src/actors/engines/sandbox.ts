@@ -3,7 +3,7 @@ import WebSocket, { type RawData } from 'ws';
 import { AppError, assertNever, ErrorCodes, ValidationError } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
 import type { Message } from '../../domain/types.js';
-import { rawText, socketUrl, toChat, toMessage } from '../../simulator/client.js';
+import { PendingRequests, rawText, socketUrl, toChat, toMessage } from '../../simulator/client.js';
 import { messageTypeOf } from '../../simulator/model.js';
 import {
   chatIdOf,
@@ -61,13 +61,6 @@ interface Connection {
   ready: boolean;
 }
 
-interface PendingCall {
-  expect: ServerReply['type'];
-  resolve: (frame: ServerReply) => void;
-  reject: (err: Error) => void;
-  timer: NodeJS.Timeout;
-}
-
 const TERMINAL_BY_CLOSE_CODE: Record<number, DisconnectReason> = {
   [CloseCodes.LINK_FAILED]: 'qr_timeout',
   [CloseCodes.CONFLICT]: 'conflict',
@@ -82,7 +75,7 @@ export class SandboxEngine implements Engine {
   readonly #log: Logger;
   readonly #opts: Required<Pick<SandboxEngineOptions, 'requestTimeoutMs' | 'heartbeatMs' | 'random'>> & { initialMs: number; maxMs: number };
   readonly #events = new EngineEventHub();
-  readonly #calls = new Map<number, PendingCall>();
+  readonly #calls = new PendingRequests();
   #credentials: string | null;
   #me: EngineAccount | null = null;
   #state: EngineState = 'stopped';
@@ -92,7 +85,6 @@ export class SandboxEngine implements Engine {
   #generation = 0;
   #attempt = 0;
   #reconnectTimer: NodeJS.Timeout | null = null;
-  #nextReqId = 1;
   #queue: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | null = null;
 
@@ -148,7 +140,7 @@ export class SandboxEngine implements Engine {
     this.#reconnectTimer = null;
     const conn = this.#conn;
     this.#conn = null;
-    this.#failCalls(new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'The WhatsApp session was stopped'));
+    this.#calls.failAll(new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'The WhatsApp session was stopped'));
     if (conn) await closeSocket(conn);
     if (this.#state !== 'stopped') {
       this.#state = 'stopped';
@@ -168,21 +160,29 @@ export class SandboxEngine implements Engine {
     const media = content.media
       ? { mimetype: content.media.mimetype, filename: content.media.filename, dataBase64: Buffer.from(content.media.data).toString('base64') }
       : undefined;
-    const res = await this.#call({ type: 'req.send', reqId: 0, to: chatId, body: content.body, media }, 'res.send');
-    const timestamp = new Date(res.timestamp).toISOString();
-    const me = this.#me;
-    const message: Message = {
-      id: res.id,
-      chatId,
-      from: me ? chatIdOf(me.number) : '',
-      fromMe: true,
-      body: content.body,
-      timestamp,
-      type: content.media ? messageTypeOf(content.media.mimetype) : 'chat',
-      hasMedia: content.media !== undefined,
-      ack: 1,
-    };
-    return { id: res.id, timestamp, message };
+    const out: { sent?: SentMessage } = {};
+    const generation = this.#generation;
+    await this.#call({ type: 'req.send', reqId: 0, to: chatId, body: content.body, media }, 'res.send', (res) => {
+      const timestamp = new Date(res.timestamp).toISOString();
+      const message: Message = {
+        id: res.id,
+        chatId,
+        from: chatIdOf(this.#requireMe().number),
+        fromMe: true,
+        body: content.body,
+        timestamp,
+        type: content.media ? messageTypeOf(content.media.mimetype) : 'chat',
+        hasMedia: content.media !== undefined,
+        ack: 1,
+      };
+      out.sent = { id: res.id, timestamp, message };
+      // Like whatsapp-web.js `message_create`, our own sends come as `message` events too. Queued right
+      // here, before the frames that follow the reply, so listeners see the message before its acks.
+      const info = content.media ? { mimetype: content.media.mimetype, filename: content.media.filename, size: content.media.data.length } : null;
+      this.#enqueue(generation, () => this.#events.emit({ type: 'message', message, media: info, redelivery: false }));
+    });
+    if (!out.sent) throw new AppError(ErrorCodes.ENGINE, 'The send reply was not decoded');
+    return out.sent;
   }
 
   async downloadMedia(messageId: string): Promise<MediaFile | null> {
@@ -250,7 +250,13 @@ export class SandboxEngine implements Engine {
       case 'res.profile_photo':
       case 'res.logout':
       case 'res.error':
-        this.#settleCall(frame);
+        this.#calls.settle(frame);
+        return;
+      case 'authenticated':
+        // Taken at once, like `logged_out` above, so a later logout cannot be undone by a queued event.
+        this.#credentials = frame.credentials;
+        this.#me = frame.me;
+        this.#enqueue(this.#generation, () => this.#handleEvent(conn, frame));
         return;
       case 'ready':
         conn.ready = true;
@@ -267,8 +273,6 @@ export class SandboxEngine implements Engine {
         await this.#transition('qr');
         return this.#events.emit({ type: 'qr', qr: frame.qr, index: frame.index, expiresInMs: frame.expiresInMs });
       case 'authenticated':
-        this.#credentials = frame.credentials;
-        this.#me = frame.me;
         return this.#events.emit({ type: 'authenticated', credentials: frame.credentials });
       case 'history': {
         const me = this.#requireMe();
@@ -304,7 +308,7 @@ export class SandboxEngine implements Engine {
     if (conn.heartbeat) clearInterval(conn.heartbeat);
     if (this.#conn !== conn) return; // stopped, or an older connection
     this.#conn = null;
-    this.#failCalls(new AppError(ErrorCodes.ENGINE, 'The connection to WhatsApp closed during the call'));
+    this.#calls.failAll(new AppError(ErrorCodes.ENGINE, 'The connection to WhatsApp closed during the call'));
     const terminal = conn.terminal ?? TERMINAL_BY_CLOSE_CODE[code] ?? null;
     if (terminal === 'logged_out') this.#credentials = null;
     if (terminal !== null) this.#running = false;
@@ -329,43 +333,18 @@ export class SandboxEngine implements Engine {
 
   // ---- requests -------------------------------------------------------------------------------
 
-  #call<T extends ServerReply['type']>(frame: Extract<ClientFrame, { reqId: number }>, expect: T): Promise<Extract<ServerReply, { type: T }>> {
+  #call<T extends ServerReply['type']>(
+    frame: Extract<ClientFrame, { reqId: number }>,
+    expect: T,
+    onReply?: (frame: Extract<ServerReply, { type: T }>) => void,
+  ): Promise<Extract<ServerReply, { type: T }>> {
     const conn = this.#conn;
     if (!conn?.ready || conn.ws.readyState !== WebSocket.OPEN) {
       return Promise.reject(new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'The WhatsApp session is not connected'));
     }
-    const reqId = this.#nextReqId++;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#calls.delete(reqId);
-        reject(new AppError(ErrorCodes.ENGINE, `The simulator did not answer ${frame.type} within ${this.#opts.requestTimeoutMs} ms`));
-      }, this.#opts.requestTimeoutMs);
-      this.#calls.set(reqId, { expect, resolve: resolve as (f: ServerReply) => void, reject, timer });
-      this.#send(conn, { ...frame, reqId });
-    });
-  }
-
-  #settleCall(frame: ServerReply): void {
-    const call = this.#calls.get(frame.reqId);
-    if (!call) return; // timed out already
-    this.#calls.delete(frame.reqId);
-    clearTimeout(call.timer);
-    if (frame.type === 'res.error') {
-      const code = frame.code === 'not_found' ? ErrorCodes.NOT_FOUND : frame.code === 'invalid' ? ErrorCodes.VALIDATION : ErrorCodes.SESSION_NOT_RUNNING;
-      call.reject(new AppError(code, frame.message));
-    } else if (frame.type !== call.expect) {
-      call.reject(new AppError(ErrorCodes.ENGINE, `The simulator answered ${call.expect} with ${frame.type}`));
-    } else {
-      call.resolve(frame);
-    }
-  }
-
-  #failCalls(err: AppError): void {
-    for (const call of this.#calls.values()) {
-      clearTimeout(call.timer);
-      call.reject(err);
-    }
-    this.#calls.clear();
+    const { reqId, reply } = this.#calls.open(expect, this.#opts.requestTimeoutMs, onReply);
+    this.#send(conn, { ...frame, reqId });
+    return reply;
   }
 
   // ---- helpers --------------------------------------------------------------------------------

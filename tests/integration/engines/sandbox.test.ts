@@ -183,6 +183,12 @@ describe('SandboxEngine', () => {
     const inbox = (await api.get(`/phones/${bob}/messages`)).body as { messages: Array<{ id: string; body: string }> };
     expect(inbox.messages).toEqual([expect.objectContaining({ id: sent.id, body: 'hi Bob' })]);
     expect(await rec.next('message_ack', (a) => a.id === sent.id)).toEqual({ type: 'message_ack', id: sent.id, chatId: `${bob}@c.us`, ack: 2 });
+    // Its own send comes as a message event too, before any ack of it, so a persisting listener has the row first.
+    const own = rec.events.findIndex((ev) => ev.type === 'message' && ev.message.id === sent.id);
+    const firstAck = rec.events.findIndex((ev) => ev.type === 'message_ack' && ev.id === sent.id);
+    expect(own).toBeGreaterThanOrEqual(0);
+    expect(own).toBeLessThan(firstAck);
+    expect(rec.events[own]).toMatchObject({ message: { fromMe: true, ack: 1, body: 'hi Bob' }, redelivery: false });
     await api.post(`/phones/${bob}/read`, { chatId: `${ann}@c.us` });
     expect((await rec.next('message_ack', (a) => a.id === sent.id)).ack).toBe(3);
   });
