@@ -34,6 +34,12 @@ function toMessage(row: Static<typeof MessageRow>): Message {
 
 /** Largest page a caller may ask for. */
 export const MAX_PAGE_LIMIT = 500;
+
+const AckRow = Type.Object({
+  wa_message_id: Type.String(),
+  chat_id: Type.String(),
+  ack: Ack,
+});
 /** Characters of a message body kept as its chat's preview. */
 const PREVIEW_CHARS = 200;
 
@@ -166,6 +172,23 @@ export function createMessageRepo(sql: Sql): MessageRepo {
         if (fresh.size === 0) return [];
         await updateChats(tx, tenantId, [...fresh]);
         return batch.filter((m) => fresh.has(m.id));
+      });
+    },
+
+    async updateAcks(tenantId, acks) {
+      if (acks.length === 0) return [];
+      // Last write per id wins within the batch; GREATEST keeps acks monotonic across batches.
+      const latest = new Map<string, number>();
+      for (const a of acks) latest.set(a.id, Math.max(latest.get(a.id) ?? -1, a.ack));
+      const ids = [...latest.keys()];
+      const levels = ids.map((id) => latest.get(id) ?? 0);
+      return withTenant(sql, tenantId, async (tx) => {
+        const rows = await tx`
+          UPDATE messages m SET ack = u.ack
+          FROM unnest(${ids}::text[], ${levels}::smallint[]) AS u(id, ack)
+          WHERE m.tenant_id = ${tenantId} AND m.wa_message_id = u.id AND m.ack < u.ack
+          RETURNING m.wa_message_id, m.chat_id, m.ack`;
+        return parseRows(AckRow, rows, 'ack').map((r) => ({ id: r.wa_message_id, chatId: r.chat_id, ack: r.ack }));
       });
     },
   };

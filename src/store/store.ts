@@ -5,6 +5,7 @@ import { createMessageRepo } from './messages.js';
 import { createPermissionRepo } from './permissions.js';
 import { createRefreshTokenRepo } from './refresh-tokens.js';
 import { createSessionRepo } from './sessions.js';
+import { createIdempotencyRepo } from './idempotency.js';
 import { createTenantRepo } from './tenants.js';
 import type { Store } from './types.js';
 import { createUserRepo } from './users.js';
@@ -31,6 +32,7 @@ export function createStore(sql: Sql, opts: CreateStoreOptions = {}): Store {
     media: createMediaRepo(sql),
     permissions: createPermissionRepo(sql),
     sessions: createSessionRepo(sql),
+    idempotency: createIdempotencyRepo(sql),
     async ping() {
       await asOwner(() => sql`SELECT 1`);
     },

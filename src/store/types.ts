@@ -1,4 +1,4 @@
-import type { Chat, DesiredState, Message, Role, SessionStatus, User } from '../domain/types.js';
+import type { Ack, Chat, DesiredState, Message, Role, SessionStatus, User } from '../domain/types.js';
 
 /**
  * The store's ports: what the layers above may ask of PostgreSQL. Implementations live beside this file,
@@ -91,6 +91,26 @@ export interface MessageRepo {
    * Creates missing chats and updates each chat's last message.
    */
   insertMany(tenantId: string, messages: Message[]): Promise<Message[]>;
+  /** Moves acks forward only (a late "delivered" never undoes "read"); returns the rows that changed. */
+  updateAcks(tenantId: string, acks: { id: string; ack: Ack }[]): Promise<{ id: string; chatId: string; ack: Ack }[]>;
+}
+
+export type IdempotencyBegin =
+  | { state: 'new' }
+  | { state: 'done'; response: unknown }
+  | { state: 'pending' }
+  | { state: 'mismatch' };
+
+export interface IdempotencyRepo {
+  /**
+   * Claims `key` for a request with this hash. `new`: the caller runs the request and then calls
+   * `complete` (or `release` on failure). `done`: the stored response of the first request. `pending`:
+   * the first request is still running. `mismatch`: the key was used for a different request.
+   */
+  begin(tenantId: string, key: string, requestHash: string): Promise<IdempotencyBegin>;
+  complete(tenantId: string, key: string, response: unknown): Promise<void>;
+  /** Forgets a claimed key whose request failed, so a retry with the same key runs again. */
+  release(tenantId: string, key: string): Promise<void>;
 }
 
 export interface MediaRecord {
@@ -152,6 +172,7 @@ export interface Store {
   media: MediaRepo;
   permissions: PermissionRepo;
   sessions: SessionRepo;
+  idempotency: IdempotencyRepo;
   /** `SELECT 1`; throws StoreUnavailableError when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
