@@ -9,7 +9,8 @@ import { createGateway, type QrTimings } from './gateway.js';
 import type { ErrorBody, PhoneView } from './http-schemas.js';
 import { createNetwork } from './network.js';
 import { phoneApi, phoneView } from './phone-api.js';
-import { MAX_FRAME_BYTES, WS_PATH } from './protocol.js';
+import { socketUrl } from './client.js';
+import { MAX_FRAME_BYTES } from './protocol.js';
 
 /**
  * A WhatsApp network in one process: the phone API (HTTP, Fastify) and the session gateway
@@ -128,7 +129,7 @@ export function createSimulator(opts: SimulatorOptions): Simulator {
       await app.listen({ port: opts.port ?? 0, host });
       const { port } = app.server.address() as AddressInfo;
       url = `http://${host === '0.0.0.0' ? '127.0.0.1' : host}:${port}`;
-      log.info({ url, ws: `${url}${WS_PATH}`, qrTimings }, 'simulator listening');
+      log.info({ url, ws: socketUrl(url), qrTimings }, 'simulator listening');
       return url;
     },
     close(): Promise<void> {
