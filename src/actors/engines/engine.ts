@@ -114,8 +114,12 @@ export type EngineEvent =
   | { type: 'message'; message: Message; media: MediaInfo | null; redelivery: boolean }
   /** The ack level of a message this account sent changed (2 delivered, 3 read). */
   | { type: 'message_ack'; id: string; chatId: string; ack: Ack }
-  /** The connection ended. `willReconnect` says whether the engine retries on its own. */
-  | { type: 'disconnected'; reason: DisconnectReason; willReconnect: boolean }
+  /**
+   * The connection ended. `willReconnect` says whether the engine retries on its own. `detail`, when
+   * present, says what happened in words for status displays and logs (e.g. `net::ERR_NAME_NOT_RESOLVED
+   * at https://web.whatsapp.com/`); it never holds credentials, QR or pairing codes.
+   */
+  | { type: 'disconnected'; reason: DisconnectReason; willReconnect: boolean; detail?: string }
   | { type: 'state'; state: EngineState };
 
 export type EngineEventType = EngineEvent['type'];
@@ -156,6 +160,13 @@ export interface Engine {
   downloadMedia(messageId: string): Promise<MediaFile | null>;
   /** A contact's profile photo; null when none is set or it is not visible. */
   getProfilePhoto(chatId: string): Promise<ProfilePhoto | null>;
+  /**
+   * Optional: link with a pairing code instead of a QR (whatsapp-web.js `requestPairingCode`). Only while
+   * the engine waits for a link (`state === 'qr'`). Resolves with the 8-character code the user types on
+   * the phone (`phoneNumber`: digits only, with country code); each call replaces the previous code.
+   * Engines without it link by QR only.
+   */
+  requestPairingCode?(phoneNumber: string): Promise<string>;
 
   /** Receive every event. Returns the unsubscribe function. */
   subscribe(listener: EngineListener): () => void;
