@@ -132,6 +132,8 @@ async function register(app: HttpApp, deps: HttpDeps, hasher: PasswordHasher, cl
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
+  // A JSON API: a text/plain body is a client mistake worth a 415, not a string to validate.
+  app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
 
