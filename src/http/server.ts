@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.js';
 import { systemClock, type Clock } from '../domain/clock.js';
@@ -46,6 +46,11 @@ export interface HttpDeps {
    * (e.g. to cut realtime sockets). Failures are logged, not thrown.
    */
   onAccessChange?: AccessChangeListener;
+  /**
+   * Fastify `trustProxy`. Default false. Behind an ingress or load balancer set it (e.g. to the proxy's
+   * address range), or every client shares the proxy's address and the per-address login limit.
+   */
+  trustProxy?: FastifyHttpOptions<Server>['trustProxy'];
 }
 
 declare module 'fastify' {
@@ -83,6 +88,7 @@ export async function buildApp(deps: HttpDeps): Promise<HttpApp> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    trustProxy: deps.trustProxy ?? false,
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -100,6 +100,18 @@ describe('access token check on protected routes', () => {
     expect(expectError(res, 401, 'WA_UNAUTHENTICATED').message).toMatch(/disabled/);
   });
 
+  it('offers the same check for bare tokens (Socket.IO handshakes) on the app', async () => {
+    const fresh = json<Session>(
+      await t.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: admin.email, password: admin.password } }),
+    );
+    await expect(t.app.authenticateToken(fresh.accessToken)).resolves.toEqual({
+      userId: admin.session.user.id,
+      tenantId: admin.session.user.tenantId,
+      role: 'admin',
+    });
+    await expect(t.app.authenticateToken(fresh.refreshToken)).rejects.toMatchObject({ code: 'WA_UNAUTHENTICATED' });
+  });
+
   it('accepts tokens signed with a previous secret after a key rotation', async () => {
     const rotated = await createTestApp({ clock, env: { JWT_SECRET: 'new-secret-after-rotation-0123456789abcdef', JWT_PREVIOUS_SECRETS: t.config.JWT_SECRET } });
     try {
