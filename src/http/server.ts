@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyHttpOptions,
+  type FastifyInstance,
+  type FastifyServerFactory,
+} from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.js';
 import { systemClock, type Clock } from '../domain/clock.js';
@@ -51,6 +56,8 @@ export interface HttpDeps {
    * address range), or every client shares the proxy's address and the per-address login limit.
    */
   trustProxy?: FastifyHttpOptions<Server>['trustProxy'];
+  /** Default: node:http. `fastifyServerOptions('uws')` (uws-adapter.ts) gives the uWebSockets.js one. */
+  serverFactory?: FastifyServerFactory<Server>;
 }
 
 declare module 'fastify' {
@@ -89,6 +96,7 @@ export async function buildApp(deps: HttpDeps): Promise<HttpApp> {
     loggerInstance: logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: deps.trustProxy ?? false,
+    ...(deps.serverFactory === undefined ? {} : { serverFactory: deps.serverFactory }),
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];

@@ -32,6 +32,7 @@ export interface TestAppOptions {
   passwordHasher?: PasswordHasher | 'owned-by-app';
   /** Default: the test database's store. */
   store?: (db: TestDatabase) => Store;
+  serverFactory?: HttpDeps['serverFactory'];
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -53,6 +54,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   if (hasher !== undefined) deps.passwordHasher = hasher;
   if (opts.clock !== undefined) deps.clock = opts.clock;
   if (opts.onAccessChange !== undefined) deps.onAccessChange = opts.onAccessChange;
+  if (opts.serverFactory !== undefined) deps.serverFactory = opts.serverFactory;
   let app: HttpApp;
   try {
     app = await buildApp(deps);
