@@ -8,6 +8,7 @@ import { ActorDiedError, ActorStoppedError, ActorTimeoutError, MailboxFullError 
 import { startHeartbeat, type Heartbeat } from './heartbeat.js';
 import { PendingCalls } from './pending-calls.js';
 import type { SpawnTransport, Transport, TransportExit } from './transport.js';
+import { withDefaults } from './with-defaults.js';
 
 export interface ActorSpec {
   tenantId: string;
@@ -326,5 +327,5 @@ export function spawnActor<C = unknown, R = unknown, E = unknown>(
   spec: ActorSpec,
   options: Partial<ActorRefOptions> = {},
 ): ActorRef<C, R, E> {
-  return new LocalActorRef<C, R, E>(deps, spec, { ...defaultActorRefOptions, ...options });
+  return new LocalActorRef<C, R, E>(deps, spec, withDefaults(defaultActorRefOptions, options));
 }

@@ -28,6 +28,7 @@ import type {
   TenantActorInfo,
 } from './supervisor-types.js';
 import type { SpawnTransport } from './transport.js';
+import { withDefaults } from './with-defaults.js';
 
 interface Entry {
   readonly tenantId: string;
@@ -88,7 +89,7 @@ class ActorSupervisor implements Supervisor {
     const { isolation, memoryMb, execArgv, env, ...actorOptions } = opts.spawn;
     this.host = createActorHost({ isolation, memoryMb, execArgv, env });
     this.actorOptions = actorOptions;
-    this.policy = { ...defaultRestartPolicy, ...opts.policy };
+    this.policy = withDefaults(defaultRestartPolicy, opts.policy);
     this.random = opts.random ?? Math.random;
     this.log = opts.log.child({ component: 'supervisor' });
     this.events = new Listeners(this.log);

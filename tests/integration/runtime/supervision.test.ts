@@ -195,6 +195,34 @@ describe('supervision of actors on real workers', () => {
     expect(supervisor.stats()).toMatchObject({ systemicFaultsTotal: 1, restartsTotal: 2, running: 2 });
   });
 
+  it('forwards each actor event with its tenant id', async () => {
+    const { supervisor } = start();
+    const events: Array<[string, unknown]> = [];
+    supervisor.onEvent((tenantId, event) => events.push([tenantId, event]));
+    await Promise.all([supervisor.ensure('e1', spec()), supervisor.ensure('e2', spec())]);
+
+    await call(supervisor, 'e1', { op: 'emit', event: { kind: 'qr', n: 1 } });
+    await call(supervisor, 'e2', { op: 'emit', event: { kind: 'ready' } });
+
+    expect(events).toEqual([
+      ['e1', { kind: 'qr', n: 1 }],
+      ['e2', { kind: 'ready' }],
+    ]);
+  });
+
+  it('stops every actor on close, restarts none, and starts no new one', async () => {
+    const { supervisor, statuses } = start();
+    await Promise.all([supervisor.ensure('c1', spec()), supervisor.ensure('c2', spec())]);
+    const transports = ['c1', 'c2'].map((t) => supervisor.inspect(t)?.actor?.transport);
+
+    await supervisor.close('node shutdown');
+
+    expect(transports.every((t) => t !== undefined && isGone(t))).toBe(true);
+    expect(statuses.of('c1')).toEqual(['starting', 'running', 'stopping', 'stopped']);
+    expect(supervisor.stats()).toMatchObject({ actors: 0, restartsTotal: 0 });
+    expect((await rejectionOf(supervisor.ensure('c3', spec()))).code).toBe(ErrorCodes.ACTOR_STOPPED);
+  });
+
   describe.each([
     ['worker', 'worker'],
     ['child process', 'process'],
