@@ -107,6 +107,8 @@ class ActorRuntime {
     if (this.draining !== undefined) return;
     this.draining = this.drain().finally(() => {
       this.draining = undefined;
+      // A command queued between the loop's last look and this callback would otherwise wait for the next.
+      if (this.phase === 'running' && this.mailbox.size > 0) this.pump();
     });
   }
 

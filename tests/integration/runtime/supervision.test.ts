@@ -97,7 +97,7 @@ describe('supervision of actors on real workers', () => {
   });
 
   it('detects a hung actor by its missed heartbeats, kills it and starts a new one', async () => {
-    const { supervisor, statuses } = start({ spawn: { heartbeatIntervalMs: 100, heartbeatMaxMissed: 3 } });
+    const { supervisor, statuses } = start({ spawn: { heartbeatIntervalMs: 250, heartbeatMaxMissed: 4 } });
     await supervisor.ensure('stuck', spec());
     const hungTransport = supervisor.inspect('stuck')?.actor?.transport;
     const restarting = statuses.next('stuck', 'restarting');
