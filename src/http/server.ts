@@ -1,11 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
-import Fastify, {
-  type FastifyBaseLogger,
-  type FastifyHttpOptions,
-  type FastifyInstance,
-  type FastifyServerFactory,
-} from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyHttpOptions, type FastifyInstance } from 'fastify';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import type { Config } from '../config.js';
 import { systemClock, type Clock } from '../domain/clock.js';
@@ -28,6 +23,7 @@ import { employeeRoutes } from './routes/employees/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { mediaRoutes } from './routes/media/index.js';
 import { permissionRoutes } from './routes/permissions/index.js';
+import type { FastifyServerOptions } from './uws-adapter.js';
 
 export interface HttpDeps {
   config: Config;
@@ -56,8 +52,13 @@ export interface HttpDeps {
    * address range), or every client shares the proxy's address and the per-address login limit.
    */
   trustProxy?: FastifyHttpOptions<Server>['trustProxy'];
-  /** Default: node:http. `fastifyServerOptions('uws')` (uws-adapter.ts) gives the uWebSockets.js one. */
-  serverFactory?: FastifyServerFactory<Server>;
+  /** Default: node:http. `await fastifyServerOptions(config.HTTP_SERVER)` (uws-adapter.ts) picks uWS. */
+  serverOptions?: FastifyServerOptions;
+  /**
+   * Runs after every route is registered and before `app.ready()`: the place to attach what needs the
+   * app or its server before it starts (the Socket.IO channel).
+   */
+  beforeReady?: (app: HttpApp) => void | Promise<void>;
 }
 
 declare module 'fastify' {
@@ -96,7 +97,7 @@ export async function buildApp(deps: HttpDeps): Promise<HttpApp> {
     loggerInstance: logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
     trustProxy: deps.trustProxy ?? false,
-    ...(deps.serverFactory === undefined ? {} : { serverFactory: deps.serverFactory }),
+    ...(deps.serverOptions?.serverFactory === undefined ? {} : { serverFactory: deps.serverOptions.serverFactory }),
     requestIdHeader: false,
     genReqId: (req) => {
       const given = req.headers['x-request-id'];
@@ -111,6 +112,7 @@ export async function buildApp(deps: HttpDeps): Promise<HttpApp> {
 
   try {
     await register(app, deps, hasher, clock);
+    await deps.beforeReady?.(app);
     await app.ready();
   } catch (err) {
     await app.close();

@@ -32,7 +32,7 @@ export interface TestAppOptions {
   passwordHasher?: PasswordHasher | 'owned-by-app';
   /** Default: the test database's store. */
   store?: (db: TestDatabase) => Store;
-  serverFactory?: HttpDeps['serverFactory'];
+  serverOptions?: HttpDeps['serverOptions'];
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -54,7 +54,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   if (hasher !== undefined) deps.passwordHasher = hasher;
   if (opts.clock !== undefined) deps.clock = opts.clock;
   if (opts.onAccessChange !== undefined) deps.onAccessChange = opts.onAccessChange;
-  if (opts.serverFactory !== undefined) deps.serverFactory = opts.serverFactory;
+  if (opts.serverOptions !== undefined) deps.serverOptions = opts.serverOptions;
   let app: HttpApp;
   try {
     app = await buildApp(deps);

@@ -19,8 +19,7 @@ async function call(url: string, init: RequestInit = {}): Promise<{ status: numb
 for (const kind of ['node', 'uws'] as HttpServerKind[]) {
   describe(`served by ${kind}`, () => {
     it('registers, reads with the bearer token, and answers errors in the shared shape', async () => {
-      const { serverFactory } = await fastifyServerOptions(kind);
-      t = await createTestApp(serverFactory === undefined ? {} : { serverFactory });
+      t = await createTestApp({ serverOptions: await fastifyServerOptions(kind) });
       const base = await t.app.listen({ port: 0, host: '127.0.0.1' });
 
       const register = await call(`${base}/api/auth/register`, {
