@@ -33,6 +33,7 @@ export interface TestAppOptions {
   /** Default: the test database's store. */
   store?: (db: TestDatabase) => Store;
   serverOptions?: HttpDeps['serverOptions'];
+  beforeReady?: HttpDeps['beforeReady'];
 }
 
 export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp> {
@@ -55,6 +56,7 @@ export async function createTestApp(opts: TestAppOptions = {}): Promise<TestApp>
   if (opts.clock !== undefined) deps.clock = opts.clock;
   if (opts.onAccessChange !== undefined) deps.onAccessChange = opts.onAccessChange;
   if (opts.serverOptions !== undefined) deps.serverOptions = opts.serverOptions;
+  if (opts.beforeReady !== undefined) deps.beforeReady = opts.beforeReady;
   let app: HttpApp;
   try {
     app = await buildApp(deps);

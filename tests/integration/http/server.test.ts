@@ -87,6 +87,23 @@ describe('request handling', () => {
 });
 
 describe('buildApp lifecycle', () => {
+  it('runs beforeReady with the finished app, before it is ready', async () => {
+    const seen: boolean[] = [];
+    const hooked = await createTestApp({
+      beforeReady: (app) => {
+        seen.push(app.hasRoute({ method: 'GET', url: '/api/chats' }));
+        // Adding a route throws once an app is ready: this one working proves the hook ran before.
+        app.get('/extra', async () => ({ status: 'ok' as const }));
+      },
+    });
+    try {
+      expect(seen).toEqual([true]);
+      expect((await hooked.app.inject({ method: 'GET', url: '/extra' })).statusCode).toBe(200);
+    } finally {
+      await hooked.close();
+    }
+  });
+
   it('hashes passwords on its own pool and stops it on close', async () => {
     const own = await createTestApp({ passwordHasher: 'owned-by-app' });
     try {
