@@ -1,0 +1,200 @@
+import { createHash } from 'node:crypto';
+import { readdir, readFile } from 'node:fs/promises';
+import { extname, join, relative, sep } from 'node:path';
+import { gzipSync } from 'node:zlib';
+import { Type } from '@sinclair/typebox';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+
+/**
+ * Serves the web console (web/, built by `npm run build` into dist/console) at `/`:
+ *
+ * - files of the build by their path; `/assets/*` are content-hashed by Vite, so they are cached for a
+ *   year as immutable, everything else (index.html) is revalidated on every load (`no-cache` + ETag);
+ * - any other GET that does not name a file type gets index.html (the console routes in the browser:
+ *   /chats/<id> must survive a reload), except the server's own paths, which keep their 404s;
+ * - index.html carries the console's own Content-Security-Policy: the API's default one has no `blob:`
+ *   (media previews) and no simulator origin (the demo's phone panel).
+ *
+ * The files are read once, at registration: a rebuilt console needs a restart, and a request never
+ * touches the disk (nor can it name a path outside the build).
+ */
+
+export interface ConsoleOptions {
+  /** The Vite build output (`dist/console` at the repository root). */
+  distDir: string;
+  /**
+   * Set when the sandbox engine runs: `GET /api/demo/config` answers `{ simulatorUrl }` (404 without it)
+   * and the console shows its "simulate phone" panel, which calls this URL from the browser (the
+   * simulator must allow the console's origin in CORS).
+   */
+  simulatorUrl?: string | undefined;
+}
+
+/** Paths the console must never answer for: the API, Socket.IO, health, metrics. */
+const SERVER_PATHS = ['/api', '/socket.io', '/healthz', '/readyz', '/metrics'];
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.mjs': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.map': 'application/json; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.svg': 'image/svg+xml',
+  '.png': 'image/png',
+  '.ico': 'image/x-icon',
+  '.webp': 'image/webp',
+  '.woff2': 'font/woff2',
+  '.txt': 'text/plain; charset=utf-8',
+  '.webmanifest': 'application/manifest+json',
+};
+
+/** Types worth compressing; images and fonts are compressed already. */
+const COMPRESSIBLE = /^(text\/|application\/(json|manifest\+json)|image\/svg\+xml)/;
+
+const IMMUTABLE = 'public, max-age=31536000, immutable';
+const REVALIDATE = 'no-cache';
+
+interface StaticFile {
+  body: Buffer;
+  /** Present when gzip saves something. */
+  gzip: Buffer | undefined;
+  type: string;
+  etag: string;
+  cacheControl: string;
+}
+
+export const DemoConfig = Type.Object(
+  { simulatorUrl: Type.String({ description: 'Base URL of the WhatsApp simulator\'s phone API.' }) },
+  { title: 'DemoConfig' },
+);
+
+/** True for `/api`, `/api/...`, `/api?x` and the like: the server's own paths. */
+export function isServerPath(path: string): boolean {
+  return SERVER_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`));
+}
+
+/** The CSP of the console page: the API's rules plus blob: media and the simulator's origin. */
+export function consoleCsp(simulatorUrl: string | undefined): string {
+  const connect = ["'self'"];
+  if (simulatorUrl !== undefined) connect.push(new URL(simulatorUrl).origin);
+  return [
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    `connect-src ${connect.join(' ')}`,
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
+  ].join('; ');
+}
+
+async function listFiles(dir: string): Promise<string[]> {
+  const entries = await readdir(dir, { withFileTypes: true, recursive: true });
+  return entries.filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
+}
+
+/** Every file of the build by URL path (`/index.html`, `/assets/index-abc.js`); empty if not built. */
+export async function loadConsoleFiles(distDir: string): Promise<Map<string, StaticFile>> {
+  const files = new Map<string, StaticFile>();
+  let paths: string[];
+  try {
+    paths = await listFiles(distDir);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return files;
+    throw err;
+  }
+  for (const path of paths) {
+    const urlPath = `/${relative(distDir, path).split(sep).join('/')}`;
+    const body = await readFile(path);
+    const type = CONTENT_TYPES[extname(path).toLowerCase()] ?? 'application/octet-stream';
+    const zipped = COMPRESSIBLE.test(type) ? gzipSync(body, { level: 9 }) : undefined;
+    files.set(urlPath, {
+      body,
+      gzip: zipped !== undefined && zipped.byteLength < body.byteLength ? zipped : undefined,
+      type,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+      cacheControl: urlPath.startsWith('/assets/') ? IMMUTABLE : REVALIDATE,
+    });
+  }
+  return files;
+}
+
+function acceptsGzip(request: FastifyRequest): boolean {
+  const header = request.headers['accept-encoding'];
+  return typeof header === 'string' && /\bgzip\b/.test(header);
+}
+
+function send(request: FastifyRequest, reply: FastifyReply, file: StaticFile, csp: string | undefined): FastifyReply {
+  reply.header('content-type', file.type).header('cache-control', file.cacheControl).header('etag', file.etag).header('vary', 'accept-encoding');
+  if (csp !== undefined) reply.header('content-security-policy', csp);
+  const tags = request.headers['if-none-match'];
+  if (typeof tags === 'string' && tags.split(',').some((t) => t.trim() === file.etag)) return reply.code(304).send();
+  if (file.gzip !== undefined && acceptsGzip(request)) return reply.header('content-encoding', 'gzip').send(file.gzip);
+  return reply.send(file.body);
+}
+
+/**
+ * Registers the console's routes on `app` (call before `app.ready()`, e.g. in buildApp's `beforeReady`).
+ * Without a build it still registers them and answers 503 with what to run, so a server started from a
+ * fresh clone explains itself instead of showing a 404.
+ */
+export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions): Promise<void> {
+  const files = await loadConsoleFiles(opts.distDir);
+  const index = files.get('/index.html');
+  const csp = consoleCsp(opts.simulatorUrl);
+  if (index === undefined) app.log.warn({ distDir: opts.distDir }, 'web console not built: run npm run build');
+
+  const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
+    const path = decodePath(request.url);
+    if (path === undefined || isServerPath(path)) return notFound(reply);
+    if (index === undefined) {
+      return reply.code(503).type('text/plain; charset=utf-8').header('cache-control', 'no-store').send('The web console is not built. Run: npm run build');
+    }
+    const file = files.get(path);
+    if (file !== undefined) return send(request, reply, file, file === index ? csp : undefined);
+    // A missing asset is a 404, not the page: a browser would otherwise run HTML as a script. Only known
+    // file types count: chat ids end in `.us` (/chats/4915550101@c.us is a console route).
+    if (path.startsWith('/assets/') || CONTENT_TYPES[extname(path).toLowerCase()] !== undefined) return notFound(reply);
+    return send(request, reply, index, csp);
+  };
+
+  const hide = { schema: { hide: true } };
+  app.get('/', hide, handler);
+  app.get('/*', hide, handler);
+
+  if (opts.simulatorUrl !== undefined) {
+    const config = { simulatorUrl: opts.simulatorUrl };
+    app.get(
+      '/api/demo/config',
+      {
+        schema: {
+          tags: ['demo'],
+          summary: 'Where the demo\'s simulated phones live (only with the sandbox engine)',
+          response: { 200: DemoConfig },
+        },
+      },
+      async () => config,
+    );
+  }
+}
+
+/** The app's own not-found answer (the API's JSON 404), not one of ours. */
+function notFound(reply: FastifyReply): FastifyReply {
+  reply.callNotFound();
+  return reply;
+}
+
+/** The request path without its query, percent-decoded; undefined for a malformed escape. */
+function decodePath(url: string): string | undefined {
+  const raw = url.split('?')[0] ?? '/';
+  try {
+    return decodeURIComponent(raw);
+  } catch {
+    return undefined;
+  }
+}
