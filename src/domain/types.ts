@@ -1,4 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
+import { registerFormats } from './formats.js';
+
+// The one import-time effect in domain: TypeBox's checker must know the formats these schemas use.
+registerFormats();
 
 /**
  * Domain shapes shared by every layer. Each type comes from its TypeBox schema, so the HTTP layer can

@@ -23,6 +23,10 @@ import { employeeRoutes } from './routes/employees/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { mediaRoutes } from './routes/media/index.js';
 import { permissionRoutes } from './routes/permissions/index.js';
+import { messageRoutes } from './routes/messages/index.js';
+import { profilePhotoRoutes } from './routes/profile-photo/index.js';
+import { whatsappRoutes } from './routes/whatsapp/index.js';
+import type { SessionService } from '../supervisor/sessions/session-service.js';
 import type { FastifyServerOptions } from './uws-adapter.js';
 
 export interface HttpDeps {
@@ -59,6 +63,11 @@ export interface HttpDeps {
    * app or its server before it starts (the Socket.IO channel).
    */
   beforeReady?: (app: HttpApp) => void | Promise<void>;
+  /**
+   * The node's session service: when given, the routes that need a live WhatsApp session are served
+   * (init/logout/status, send, profile photo, media not yet stored).
+   */
+  sessions?: SessionService;
 }
 
 declare module 'fastify' {
@@ -162,5 +171,16 @@ async function register(app: HttpApp, deps: HttpDeps, hasher: PasswordHasher, cl
   await app.register(employeeRoutes, { prefix: '/api/auth', store, hasher, userStatus, guard, notify });
   await app.register(permissionRoutes, { prefix: '/api/permissions', store, guard, notify });
   await app.register(chatRoutes, { prefix: '/api/chats', store, guard });
-  await app.register(mediaRoutes, { prefix: '/api/media', store, guard });
+  const live = deps.sessions;
+  await app.register(mediaRoutes, {
+    prefix: '/api/media',
+    store,
+    guard,
+    ...(live === undefined ? {} : { fetchMedia: (tenantId: string, messageId: string) => live.fetchMedia(tenantId, messageId) }),
+  });
+  if (live !== undefined) {
+    await app.register(whatsappRoutes, { prefix: '/api/whatsapp', sessions: live, guard });
+    await app.register(messageRoutes, { prefix: '/api/chats', store, sessions: live, guard, mediaMaxBytes: config.MEDIA_MAX_BYTES });
+    await app.register(profilePhotoRoutes, { prefix: '/api/media/profile-photo', store, sessions: live, guard });
+  }
 }

@@ -9,10 +9,12 @@ import { MediaBytes, MediaParams } from './schemas.js';
 export interface MediaRoutesOptions {
   store: Store;
   guard: Guard;
+  /** When given, media the store does not hold yet (too large at arrival) is fetched through the session. */
+  fetchMedia?: (tenantId: string, messageId: string) => Promise<{ mimetype: string; filename: string | null; data: Uint8Array } | null>;
 }
 
 /** Stored media bytes under /api/media, behind the same chat rule as the messages they belong to. */
-export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, { store, guard }) => {
+export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async (app, { store, guard, fetchMedia }) => {
   protect(app, guard, 'user');
 
   app.get(
@@ -22,7 +24,7 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async 
         tags: ['media'],
         summary: 'Download the media file of a message',
         params: MediaParams,
-        response: { 200: MediaBytes, ...errorResponses(400, 403, 404, 503) },
+        response: { 200: MediaBytes, ...errorResponses(400, 403, 404, 409, 503, 504) },
       },
     },
     async (request, reply) => {
@@ -31,7 +33,9 @@ export const mediaRoutes: FastifyPluginAsyncTypebox<MediaRoutesOptions> = async 
       const message = await store.messages.find(principal.tenantId, messageId);
       if (message === null) throw new NotFoundError('Media');
       await requireChatAccess(store, principal, message.chatId);
-      const media = await store.media.get(principal.tenantId, messageId);
+      const media =
+        (await store.media.get(principal.tenantId, messageId)) ??
+        (message.hasMedia && fetchMedia !== undefined ? await fetchMedia(principal.tenantId, messageId) : null);
       if (media === null) throw new NotFoundError('Media');
       return reply
         .header('content-type', safeContentType(media.mimetype))

@@ -1,0 +1,94 @@
+import { Type, type Static } from '@sinclair/typebox';
+import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { Ack, Chat, Message, SessionStatus } from '../domain/types.js';
+
+/*
+ * What a node and a tenant's session actor say to each other, on top of the runtime's envelope
+ * (protocol.ts): commands the node sends (`session.*`), the replies, and the events the actor emits
+ * (`evt.*`). Every shape is a TypeBox schema; the node narrows each event with `parseSessionEvent`.
+ */
+
+const Bytes = Type.Uint8Array();
+
+export const MediaPayload = Type.Object({
+  mimetype: Type.String({ minLength: 1, maxLength: 255 }),
+  filename: Type.Union([Type.String({ maxLength: 255 }), Type.Null()]),
+  data: Bytes,
+});
+export type MediaPayload = Static<typeof MediaPayload>;
+
+// Node -> actor commands.
+
+export const SendCommand = Type.Object({
+  type: Type.Literal('session.send'),
+  chatId: Type.String(),
+  body: Type.String(),
+  media: Type.Optional(Type.Object({ mimetype: Type.String(), filename: Type.String(), data: Bytes })),
+});
+export const LogoutCommand = Type.Object({ type: Type.Literal('session.logout') });
+/** Connect again after the engine ended for a reason that needs a decision (conflict, QR timeout). */
+export const ConnectCommand = Type.Object({ type: Type.Literal('session.connect') });
+export const MediaCommand = Type.Object({ type: Type.Literal('session.media'), messageId: Type.String() });
+export const ProfilePhotoCommand = Type.Object({ type: Type.Literal('session.profile_photo'), chatId: Type.String() });
+/**
+ * The node committed (ok) or could not commit these deliveries. Only then does the actor let the
+ * engine acknowledge the messages to the network: persist, then ack.
+ */
+export const PersistedCommand = Type.Object({
+  type: Type.Literal('session.persisted'),
+  deliveryIds: Type.Array(Type.Integer({ minimum: 1 })),
+  ok: Type.Boolean(),
+});
+
+export type SessionCommand =
+  | Static<typeof SendCommand>
+  | Static<typeof LogoutCommand>
+  | Static<typeof ConnectCommand>
+  | Static<typeof MediaCommand>
+  | Static<typeof ProfilePhotoCommand>
+  | Static<typeof PersistedCommand>;
+
+/** Reply of `session.send`. */
+export const SendReply = Type.Object({ id: Type.String(), timestamp: Type.String(), message: Message });
+export type SendReply = Static<typeof SendReply>;
+export const MediaReply = Type.Union([MediaPayload, Type.Null()]);
+export const ProfilePhotoReply = Type.Union([Type.Object({ mimetype: Type.String(), data: Bytes }), Type.Null()]);
+
+// Actor -> node events.
+
+export const SessionEvent = Type.Union([
+  Type.Object({ type: Type.Literal('evt.status'), status: SessionStatus, reason: Type.Union([Type.String(), Type.Null()]) }),
+  Type.Object({ type: Type.Literal('evt.qr'), qr: Type.String(), index: Type.Integer(), expiresInMs: Type.Union([Type.Integer(), Type.Null()]) }),
+  /** Persist these (fenced); null after a logout. Never logged. */
+  Type.Object({ type: Type.Literal('evt.credentials'), credentials: Type.Union([Type.String(), Type.Null()]) }),
+  Type.Object({ type: Type.Literal('evt.history'), chats: Type.Array(Chat), messages: Type.Array(Message) }),
+  /** A message to persist; the node answers with `session.persisted { deliveryIds: [deliveryId] }`. */
+  Type.Object({
+    type: Type.Literal('evt.message'),
+    deliveryId: Type.Integer({ minimum: 1 }),
+    message: Message,
+    media: Type.Union([MediaPayload, Type.Null()]),
+  }),
+  Type.Object({ type: Type.Literal('evt.ack'), id: Type.String(), chatId: Type.String(), ack: Ack }),
+]);
+export type SessionEvent = Static<typeof SessionEvent>;
+
+const eventCheck = TypeCompiler.Compile(SessionEvent);
+
+export function parseSessionEvent(raw: unknown): SessionEvent | undefined {
+  return eventCheck.Check(raw) ? raw : undefined;
+}
+
+/** What the node passes as the actor's `options` when it spawns it. */
+export const SessionActorOptions = Type.Object({
+  engine: Type.Union([Type.Literal('sandbox'), Type.Literal('wwebjs')]),
+  credentials: Type.Union([Type.String(), Type.Null()]),
+  simUrl: Type.String(),
+  /** Inbound media larger than this is not copied to the store; it stays downloadable on demand. */
+  mediaMaxBytes: Type.Integer({ minimum: 0 }),
+  /** How long a delivery may wait for the node's `session.persisted` before it is left unacked. */
+  persistTimeoutMs: Type.Integer({ minimum: 1 }),
+  /** Engine-specific settings (wwebjs: Chromium path, flags ...), passed through. */
+  engineOptions: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+export type SessionActorOptions = Static<typeof SessionActorOptions>;

@@ -1,0 +1,43 @@
+import type { FastifyRequest } from 'fastify';
+import { ValidationError } from '../../../domain/errors.js';
+import type { OutgoingMessage } from '../../../supervisor/sessions/session-service.js';
+
+const MIME = /^[\w.+-]+\/[\w.+-]+$/;
+
+/**
+ * Reads a multipart send: exactly one `file` part and an optional `body` caption. Size limits are
+ * enforced by @fastify/multipart while streaming (413 before the whole file is buffered).
+ */
+export async function readUpload(request: FastifyRequest): Promise<OutgoingMessage> {
+  let caption = '';
+  let media: OutgoingMessage['media'];
+  for await (const part of request.parts()) {
+    if (part.type === 'file') {
+      if (part.fieldname !== 'file') throw new ValidationError(`unexpected file part "${part.fieldname}": send the file as "file"`);
+      if (media !== undefined) throw new ValidationError('send one file per message');
+      const data = await part.toBuffer();
+      if (data.byteLength === 0) throw new ValidationError('the uploaded file is empty');
+      const mimetype = MIME.test(part.mimetype) ? part.mimetype : 'application/octet-stream';
+      media = { mimetype, filename: part.filename || 'file', data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) };
+    } else if (part.fieldname === 'body') {
+      if (typeof part.value !== 'string') throw new ValidationError('body must be text');
+      caption = part.value;
+    } else {
+      throw new ValidationError(`unexpected field "${part.fieldname}": only "file" and "body" are accepted`);
+    }
+  }
+  if (media === undefined) throw new ValidationError('a multipart send needs a "file" part');
+  return { body: caption, media };
+}
+
+/** A JSON send, with optional base64 media. */
+export function fromJson(body: { body: string; media?: { mimetype: string; filename: string; dataBase64: string } | undefined }, maxBytes: number): OutgoingMessage {
+  if (body.media === undefined) return { body: body.body };
+  const data = Buffer.from(body.media.dataBase64, 'base64');
+  if (data.byteLength === 0) throw new ValidationError('media.dataBase64 holds no bytes');
+  if (data.byteLength > maxBytes) throw new ValidationError(`media is larger than ${maxBytes} bytes`);
+  return {
+    body: body.body,
+    media: { mimetype: body.media.mimetype, filename: body.media.filename, data: new Uint8Array(data.buffer, data.byteOffset, data.byteLength) },
+  };
+}

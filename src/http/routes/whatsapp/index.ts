@@ -1,0 +1,55 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { SessionService } from '../../../supervisor/sessions/session-service.js';
+import { principalOf, protect, type Guard } from '../../auth/guard.js';
+import { errorResponses } from '../../errors.js';
+import { SessionView } from './schemas.js';
+
+export interface WhatsappRoutesOptions {
+  sessions: SessionService;
+  guard: Guard;
+}
+
+/** The tenant's WhatsApp session: link (QR over Socket.IO), status, logout. Admin only. */
+export const whatsappRoutes: FastifyPluginAsyncTypebox<WhatsappRoutesOptions> = async (app, { sessions, guard }) => {
+  protect(app, guard, 'admin');
+
+  app.post(
+    '/init',
+    {
+      schema: {
+        tags: ['whatsapp'],
+        summary: 'Start (or resume) the tenant\'s WhatsApp session',
+        description:
+          'Records the desired state `active` and starts the session. Without stored credentials the ' +
+          'session asks for a QR code, sent as a PNG data URL in the Socket.IO event `qr`; then ' +
+          '`session_status` reports `connected`. Calling it again is harmless.',
+        response: { 200: SessionView, ...errorResponses(503) },
+      },
+    },
+    async (request) => sessions.init(principalOf(request).tenantId),
+  );
+
+  app.post(
+    '/logout',
+    {
+      schema: {
+        tags: ['whatsapp'],
+        summary: 'Unlink the WhatsApp account and stop the session',
+        response: { 200: SessionView, ...errorResponses(503, 504) },
+      },
+    },
+    async (request) => sessions.logout(principalOf(request).tenantId),
+  );
+
+  app.get(
+    '/status',
+    {
+      schema: {
+        tags: ['whatsapp'],
+        summary: 'The session\'s desired state and current status',
+        response: { 200: SessionView, ...errorResponses(503) },
+      },
+    },
+    async (request) => sessions.status(principalOf(request).tenantId),
+  );
+};

@@ -1,0 +1,12 @@
+import { Type } from '@sinclair/typebox';
+import { DesiredState, SessionStatus } from '../../../domain/types.js';
+
+export const SessionView = Type.Object(
+  {
+    desiredState: DesiredState,
+    status: SessionStatus,
+    reason: Type.Union([Type.String(), Type.Null()], { description: 'Why the session is in this status (failed, disconnected ...).' }),
+    ownerNode: Type.Union([Type.String(), Type.Null()], { description: 'The node running the session.' }),
+  },
+  { title: 'SessionView' },
+);

@@ -1,0 +1,129 @@
+import { hostname } from 'node:os';
+import type { Config } from './config.js';
+import { systemClock, type Clock } from './domain/clock.js';
+import type { Logger } from './domain/log.js';
+import type { AccessChange } from './http/access-events.js';
+import { createRealtime, type Realtime } from './http/realtime/index.js';
+import { buildApp, type HttpApp } from './http/server.js';
+import { fastifyServerOptions } from './http/uws-adapter.js';
+import { openDatabase } from './store/db.js';
+import { migrate } from './store/migrate.js';
+import { createStore } from './store/store.js';
+import type { Store } from './store/types.js';
+import { createLocalLeases } from './supervisor/sessions/leases.js';
+import { createSessionService, type SessionService } from './supervisor/sessions/session-service.js';
+import { createSupervisor } from './supervisor/supervisor.js';
+
+export interface RunningNode {
+  /** http://host:port the node listens on. */
+  url: string;
+  nodeId: string;
+  app: HttpApp;
+  store: Store;
+  sessions: SessionService;
+  realtime: Realtime;
+  /** Graceful stop: sockets, sessions (actors and their engines), HTTP, database. Idempotent. */
+  close(): Promise<void>;
+}
+
+export interface StartNodeOptions {
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+  /** Database schema (tests run each node in their own schema). */
+  schema?: string;
+  /** Restore the sessions whose desired state is active (default true). */
+  restore?: boolean;
+}
+
+/**
+ * The composition root of one node: config -> store -> supervisor -> sessions -> http + realtime. Used
+ * by main.ts, the demo and the end-to-end tests (which start several in one process).
+ */
+export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
+  const { config } = opts;
+  const clock = opts.clock ?? systemClock;
+  const nodeId = config.NODE_ID ?? `${hostname()}-${process.pid}`;
+  const log = opts.log.child({ nodeId });
+
+  const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE, schema: opts.schema, log });
+  const cleanups: (() => Promise<void>)[] = [() => db.close()];
+  try {
+    await migrate(db.sql, { log });
+    const store = createStore(db.sql, { close: () => db.close() });
+    const supervisor = createSupervisor({
+      clock,
+      log,
+      spawn: { isolation: config.ISOLATION, memoryMb: config.ACTOR_MEMORY_MB, callTimeoutMs: config.ACTOR_CALL_TIMEOUT_MS },
+    });
+    cleanups.unshift(() => supervisor.close('node start failed'));
+    const leases = createLocalLeases({ store, nodeId });
+    // Realtime exists once the app is built; events before that have no sockets to reach anyway.
+    let realtime: Realtime | undefined;
+    const sessions = createSessionService({
+      config,
+      store,
+      supervisor,
+      leases,
+      log,
+      clock,
+      nodeId,
+      sink: { publish: (tenantId, event) => realtime?.publish(tenantId, event) },
+    });
+    const onAccessChange = async (change: AccessChange): Promise<void> => {
+      if (realtime === undefined) return;
+      if (change.type === 'permission.assigned') await realtime.grant(change.tenantId, change.userId, change.chatId);
+      else if (change.type === 'permission.revoked') await realtime.revoke(change.tenantId, change.userId, change.chatId);
+      else await realtime.disconnectUser(change.tenantId, change.userId);
+    };
+    const app = await buildApp({
+      config,
+      store,
+      log,
+      clock,
+      sessions,
+      onAccessChange,
+      serverOptions: await fastifyServerOptions(config.HTTP_SERVER),
+      beforeReady: (fastify) => {
+        realtime = createRealtime({
+          fastify,
+          httpServer: config.HTTP_SERVER,
+          corsOrigins: config.CORS_ORIGINS,
+          authenticate: (token) => fastify.authenticateToken(token),
+          chatsForEmployee: async (tenantId, userId) => (await store.permissions.listForUser(tenantId, userId)).map((p) => p.chatId),
+          log,
+        });
+      },
+    });
+    if (realtime === undefined) throw new Error('realtime was not created');
+    const rt: Realtime = realtime;
+    await app.listen({ port: config.PORT, host: config.HOST });
+    const url = listenUrl(app, config.PORT);
+    log.info({ url, engine: config.WA_ENGINE, isolation: config.ISOLATION, http: config.HTTP_SERVER }, 'node listening');
+
+    if (opts.restore !== false) {
+      // In the background: the node answers reads while its sessions come back.
+      sessions.restoreAll().catch((err: unknown) => log.error({ err }, 'restoring sessions failed'));
+    }
+
+    let closing: Promise<void> | undefined;
+    const close = async (): Promise<void> => {
+      // Sockets and HTTP first (no new commands), then the sessions (events drain into the store), then the pool.
+      await app.close();
+      await sessions.close();
+      await store.close();
+    };
+    return { url, nodeId, app, store, sessions, realtime: rt, close: () => (closing ??= close()) };
+  } catch (err) {
+    for (const cleanup of cleanups) await cleanup().catch(() => undefined); // best effort: the start error is what matters
+    throw err;
+  }
+}
+
+/** A URL clients on this machine can use: wildcard addresses become 127.0.0.1. */
+function listenUrl(app: HttpApp, fallbackPort: number): string {
+  const address = app.addresses()[0];
+  if (address === undefined || typeof address === 'string') return `http://127.0.0.1:${fallbackPort}`;
+  const host = address.address === '0.0.0.0' || address.address === '::' ? '127.0.0.1' : address.address;
+  return `http://${host.includes(':') ? `[${host}]` : host}:${address.port}`;
+}

@@ -1,0 +1,182 @@
+import type { Clock } from '../../domain/clock.js';
+import { ErrorCodes, isAppError } from '../../domain/errors.js';
+import type { Logger } from '../../domain/log.js';
+import type { Message } from '../../domain/types.js';
+import type { SessionEvent } from '../../actors/session-protocol.js';
+import type { Store } from '../../store/types.js';
+import type { EventSink } from './event-sink.js';
+import { qrDataUrl } from './qr-image.js';
+
+type MessageEvent = Extract<SessionEvent, { type: 'evt.message' }>;
+
+interface TenantQueue {
+  epoch: number;
+  events: SessionEvent[];
+  running: Promise<void> | null;
+}
+
+export interface IngestDeps {
+  store: Store;
+  sink: EventSink;
+  log: Logger;
+  clock: Clock;
+  /** Tells the actor which deliveries are stored (ok) or given up (not ok): persist, then ack. */
+  confirm(tenantId: string, deliveryIds: number[], ok: boolean): void;
+  /** The tenant's lease was taken over (a write was fenced off): stop the actor. */
+  onFenced(tenantId: string): void;
+  /** The session's credentials changed (persisted); the node refreshes what a restarted actor gets. */
+  onCredentials(tenantId: string, credentials: string | null): void;
+  /** A status was stored; the node reacts (logged_out -> desired stopped, ...). */
+  onStatus(tenantId: string, status: string, reason: string | null): void;
+  /** How long a write is retried while the database is unreachable. Default 60 000 ms. */
+  retryForMs?: number;
+}
+
+export interface Ingest {
+  /** Queue an actor's event; events of one tenant are handled in arrival order. */
+  accept(tenantId: string, epoch: number, event: SessionEvent): void;
+  /** Resolves when every queued event of every tenant is handled. */
+  drain(): Promise<void>;
+}
+
+/** Most messages in one transaction. */
+const MAX_BATCH = 500;
+
+/**
+ * Stores what actors report, then publishes it: nobody sees what is not stored. Each tenant has an
+ * ordered queue; consecutive messages at its head are written as one batch (group commit: while one
+ * batch commits, the next gathers). A write that fails because the database is unreachable is retried
+ * with backoff for `retryForMs`, so a PostgreSQL restart loses nothing; a fenced write (an older lease
+ * epoch) stops the tenant instead.
+ */
+export function createIngest(deps: IngestDeps): Ingest {
+  const queues = new Map<string, TenantQueue>();
+  const retryForMs = deps.retryForMs ?? 60_000;
+  const log = deps.log.child({ component: 'ingest' });
+
+  function accept(tenantId: string, epoch: number, event: SessionEvent): void {
+    let q = queues.get(tenantId);
+    if (q === undefined) {
+      q = { epoch, events: [], running: null };
+      queues.set(tenantId, q);
+    }
+    q.epoch = epoch;
+    q.events.push(event);
+    kick(tenantId, q);
+  }
+
+  function kick(tenantId: string, q: TenantQueue): void {
+    if (q.running !== null) return;
+    q.running = run(tenantId, q).finally(() => {
+      q.running = null;
+      // Events that arrived after the loop's last check but before this callback.
+      if (q.events.length > 0) kick(tenantId, q);
+      else queues.delete(tenantId);
+    });
+  }
+
+  async function run(tenantId: string, q: TenantQueue): Promise<void> {
+    while (q.events.length > 0) {
+      const head = q.events[0] as SessionEvent;
+      if (head.type === 'evt.message') {
+        let n = 0;
+        while (n < q.events.length && n < MAX_BATCH && q.events[n]?.type === 'evt.message') n++;
+        const batch = q.events.splice(0, n) as MessageEvent[];
+        await guarded(tenantId, () => storeMessages(tenantId, batch), (ok) => deps.confirm(tenantId, batch.map((e) => e.deliveryId), ok));
+      } else {
+        q.events.shift();
+        await guarded(tenantId, () => handleOne(tenantId, q.epoch, head), () => undefined);
+      }
+    }
+  }
+
+  /** Runs a write with retries while the store is unavailable; reports success or giving up. */
+  async function guarded(tenantId: string, write: () => Promise<void>, done: (ok: boolean) => void): Promise<void> {
+    const deadline = deps.clock.now() + retryForMs;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await write();
+        done(true);
+        return;
+      } catch (err) {
+        if (isAppError(err) && err.code === ErrorCodes.STALE_EPOCH) {
+          log.warn({ tenantId }, 'write fenced off: another node holds the lease');
+          done(false);
+          deps.onFenced(tenantId);
+          return;
+        }
+        const retryable = isAppError(err) && err.code === ErrorCodes.STORE_UNAVAILABLE;
+        if (!retryable || deps.clock.now() >= deadline) {
+          log.error({ err, tenantId, attempt }, 'could not store a session event');
+          done(false);
+          return;
+        }
+        // 100 ms doubling to 5 s: quick after a blip, gentle on a database that is restarting.
+        await new Promise((resolve) => setTimeout(resolve, Math.min(5_000, 100 * 2 ** attempt)));
+      }
+    }
+  }
+
+  async function storeMessages(tenantId: string, batch: MessageEvent[]): Promise<void> {
+    const fresh = await deps.store.messages.insertMany(tenantId, batch.map((e) => e.message));
+    const freshIds = new Set(fresh.map((m) => m.id));
+    for (const e of batch) {
+      if (e.media !== null && freshIds.has(e.message.id)) {
+        await deps.store.media.put(tenantId, { messageId: e.message.id, mimetype: e.media.mimetype, filename: e.media.filename, data: e.media.data });
+      }
+    }
+    publishMessages(tenantId, fresh);
+    await publishChats(tenantId, fresh.map((m) => m.chatId));
+  }
+
+  async function handleOne(tenantId: string, epoch: number, event: Exclude<SessionEvent, MessageEvent>): Promise<void> {
+    switch (event.type) {
+      case 'evt.status':
+        await deps.store.sessions.setStatus(tenantId, epoch, event.status, event.reason);
+        deps.sink.publish(tenantId, { name: 'session_status', payload: { status: event.status, reason: event.reason } });
+        deps.onStatus(tenantId, event.status, event.reason);
+        return;
+      case 'evt.qr':
+        deps.sink.publish(tenantId, { name: 'qr', payload: await qrDataUrl(event.qr) });
+        return;
+      case 'evt.credentials': {
+        const bytes = event.credentials === null ? null : new TextEncoder().encode(event.credentials);
+        await deps.store.sessions.saveCredentials(tenantId, epoch, bytes);
+        deps.onCredentials(tenantId, event.credentials);
+        return;
+      }
+      case 'evt.history': {
+        const fresh = await deps.store.messages.insertMany(tenantId, event.messages);
+        // The network's view of each chat (name, unread, last message) wins over what inserts counted.
+        await deps.store.chats.upsertMany(tenantId, event.chats);
+        publishMessages(tenantId, fresh);
+        await publishChats(tenantId, event.chats.map((c) => c.id));
+        return;
+      }
+      case 'evt.ack': {
+        const changed = await deps.store.messages.updateAcks(tenantId, [{ id: event.id, ack: event.ack }]);
+        for (const c of changed) deps.sink.publish(tenantId, { name: 'message_ack', chatId: c.chatId, payload: c });
+        return;
+      }
+    }
+  }
+
+  function publishMessages(tenantId: string, messages: Message[]): void {
+    for (const m of messages) deps.sink.publish(tenantId, { name: 'message', chatId: m.chatId, payload: m });
+  }
+
+  async function publishChats(tenantId: string, chatIds: string[]): Promise<void> {
+    for (const chatId of new Set(chatIds)) {
+      const chat = await deps.store.chats.find(tenantId, chatId);
+      if (chat !== null) deps.sink.publish(tenantId, { name: 'chat_updated', chatId, payload: chat });
+    }
+  }
+
+  async function drain(): Promise<void> {
+    while (queues.size > 0) {
+      await Promise.all([...queues.values()].map((q) => q.running));
+    }
+  }
+
+  return { accept, drain };
+}

@@ -1,0 +1,234 @@
+import type { Config } from '../../config.js';
+import type { Clock } from '../../domain/clock.js';
+import { AppError, ErrorCodes, NotFoundError } from '../../domain/errors.js';
+import type { Logger } from '../../domain/log.js';
+import type { DesiredState, Message, SessionStatus } from '../../domain/types.js';
+import {
+  parseSessionEvent,
+  type MediaPayload,
+  type SendReply,
+  type SessionActorOptions,
+  type SessionCommand,
+} from '../../actors/session-protocol.js';
+import type { Store } from '../../store/types.js';
+import type { Supervisor } from '../supervisor-types.js';
+import type { EventSink } from './event-sink.js';
+import { createIngest, type Ingest } from './ingest.js';
+import type { LeaseManager } from './leases.js';
+import { createPhotoCache } from './photo-cache.js';
+import { restoreActive } from './restore.js';
+
+/** What REST answers for a tenant's session. */
+export interface SessionView {
+  desiredState: DesiredState;
+  status: SessionStatus;
+  reason: string | null;
+  ownerNode: string | null;
+}
+
+export interface OutgoingMessage {
+  body: string;
+  media?: { mimetype: string; filename: string; data: Uint8Array };
+}
+
+/** The facade http talks to for everything that needs a tenant's live WhatsApp session. */
+export interface SessionService {
+  /** Desired state `active`, then start (or resume) the tenant's actor. Repeated calls are harmless. */
+  init(tenantId: string): Promise<SessionView>;
+  /** Unlink the device, forget the credentials, desired state `stopped`. */
+  logout(tenantId: string): Promise<SessionView>;
+  status(tenantId: string): Promise<SessionView>;
+  /** Sends through the live session; the sent message is stored before it is returned. */
+  send(tenantId: string, chatId: string, content: OutgoingMessage): Promise<Message>;
+  /** Media bytes the store does not have yet, fetched through the session and then stored. */
+  fetchMedia(tenantId: string, messageId: string): Promise<MediaPayload | null>;
+  profilePhoto(tenantId: string, chatId: string): Promise<{ mimetype: string; data: Uint8Array } | null>;
+  /** Start every session whose desired state is active, a bounded number at a time. */
+  restoreAll(): Promise<{ restored: number; failed: number }>;
+  /** Resolves when every event received so far is stored and published (tests, shutdown). */
+  drain(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export interface SessionServiceDeps {
+  config: Config;
+  store: Store;
+  supervisor: Supervisor;
+  leases: LeaseManager;
+  sink: EventSink;
+  log: Logger;
+  clock: Clock;
+  nodeId: string;
+  /** Module run in each tenant's actor. Default: src/actors/session-actor. */
+  behaviorModule?: string;
+}
+
+const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
+const defaultBehavior = new URL(`../../actors/session-actor.${ext}`, import.meta.url).href;
+
+export function createSessionService(deps: SessionServiceDeps): SessionService {
+  const { store, supervisor, leases, config } = deps;
+  const log = deps.log.child({ component: 'sessions' });
+  const behaviorModule = deps.behaviorModule ?? defaultBehavior;
+  const photos = createPhotoCache({ clock: deps.clock });
+  /**
+   * The actor options per tenant. The supervisor keeps a reference to this object and spawns restarts
+   * from it, so updating `credentials` in place means a restarted actor reconnects without a QR.
+   */
+  const options = new Map<string, SessionActorOptions>();
+
+  const call = <R>(tenantId: string, command: SessionCommand, timeoutMs = config.ACTOR_CALL_TIMEOUT_MS) =>
+    supervisor.call<R>(tenantId, command, { timeoutMs });
+
+  const ingest: Ingest = createIngest({
+    store,
+    sink: deps.sink,
+    log,
+    clock: deps.clock,
+    confirm(tenantId, deliveryIds, ok) {
+      call(tenantId, { type: 'session.persisted', deliveryIds, ok }).catch((err: unknown) => {
+        // The actor is gone: unacked messages come again on its next connection and are deduplicated.
+        log.debug({ err, tenantId }, 'could not confirm stored messages to the actor');
+      });
+    },
+    onFenced(tenantId) {
+      void supervisor.stop(tenantId, 'lease lost').finally(() => leases.release(tenantId));
+    },
+    onCredentials(tenantId, credentials) {
+      const opts = options.get(tenantId);
+      if (opts !== undefined) opts.credentials = credentials;
+    },
+    onStatus(tenantId, status) {
+      // Linking ended for good: the next start needs the admin (init) again, not a restart loop.
+      if (status === 'logged_out' || status === 'failed') {
+        store.sessions.setDesired(tenantId, 'stopped').catch((err: unknown) => log.error({ err, tenantId }, 'could not store desired state'));
+      }
+    },
+  });
+
+  supervisor.onEvent((tenantId, raw) => {
+    const event = parseSessionEvent(raw);
+    const lease = leases.held(tenantId);
+    if (event === undefined || lease === undefined) {
+      log.warn({ tenantId, leased: lease !== undefined }, 'dropped an actor event (malformed, or no lease)');
+      return;
+    }
+    ingest.accept(tenantId, lease.epoch, event);
+  });
+
+  supervisor.onStatus((tenantId, status, reason) => {
+    const lease = leases.held(tenantId);
+    if (status !== 'failed' || lease === undefined) return;
+    // Parked after too many crashes: visible in REST and realtime with the reason.
+    ingest.accept(tenantId, lease.epoch, { type: 'evt.status', status: 'failed', reason });
+  });
+
+  async function view(tenantId: string): Promise<SessionView> {
+    const s = await store.sessions.get(tenantId);
+    if (s === null) return { desiredState: 'stopped', status: 'stopped', reason: null, ownerNode: null };
+    return { desiredState: s.desiredState, status: s.status, reason: s.statusReason, ownerNode: s.ownerNode };
+  }
+
+  /** Start the tenant's actor under a lease, with its stored credentials. */
+  async function resume(tenantId: string): Promise<void> {
+    const info = supervisor.inspect(tenantId);
+    if (info !== undefined && (info.status === 'running' || info.status === 'starting' || info.status === 'restarting')) {
+      // Running but idle after a conflict or a QR timeout: connect again.
+      const s = await store.sessions.get(tenantId);
+      if (info.status === 'running' && s !== null && (s.status === 'disconnected' || s.status === 'failed')) {
+        await call(tenantId, { type: 'session.connect' });
+      }
+      return;
+    }
+    const lease = await leases.acquire(tenantId);
+    if (lease === null) throw new AppError(ErrorCodes.OWNER_UNAVAILABLE, 'another node runs this session');
+    const stored = await store.sessions.loadCredentials(tenantId);
+    const opts: SessionActorOptions = {
+      engine: config.WA_ENGINE,
+      credentials: stored === null ? null : new TextDecoder().decode(stored),
+      simUrl: config.SIM_URL,
+      mediaMaxBytes: config.MEDIA_MAX_BYTES,
+      persistTimeoutMs: 120_000,
+      engineOptions: { chromiumPath: config.CHROMIUM_PATH },
+    };
+    options.set(tenantId, opts);
+    await store.sessions.setStatus(tenantId, lease.epoch, 'starting', null);
+    deps.sink.publish(tenantId, { name: 'session_status', payload: { status: 'starting', reason: null } });
+    await supervisor.ensure(tenantId, { behaviorModule, options: opts });
+  }
+
+  return {
+    async init(tenantId) {
+      await store.sessions.setDesired(tenantId, 'active');
+      try {
+        await resume(tenantId);
+      } catch (err) {
+        if (isCode(err, ErrorCodes.ACTOR_FAILED)) return view(tenantId); // parked: the status says why
+        throw err;
+      }
+      return view(tenantId);
+    },
+
+    async logout(tenantId) {
+      await store.sessions.setDesired(tenantId, 'stopped');
+      const info = supervisor.inspect(tenantId);
+      if (info?.status === 'running') {
+        // The actor unlinks the device, emits credentials=null and logged_out, and asks to stop.
+        await call(tenantId, { type: 'session.logout' });
+        await ingest.drain();
+      } else {
+        await supervisor.stop(tenantId, 'logout');
+        const lease = leases.held(tenantId) ?? (await leases.acquire(tenantId));
+        if (lease !== null) {
+          await store.sessions.saveCredentials(tenantId, lease.epoch, null);
+          await store.sessions.setStatus(tenantId, lease.epoch, 'logged_out', 'logout');
+          deps.sink.publish(tenantId, { name: 'session_status', payload: { status: 'logged_out', reason: 'logout' } });
+        }
+      }
+      options.delete(tenantId);
+      return view(tenantId);
+    },
+
+    status: view,
+
+    async send(tenantId, chatId, content) {
+      const reply = await call<SendReply>(tenantId, { type: 'session.send', chatId, body: content.body, ...(content.media ? { media: content.media } : {}) });
+      // Stored here too (the engine also reports own messages as events): the caller can read it at once.
+      const fresh = await store.messages.insertMany(tenantId, [reply.message]);
+      for (const m of fresh) deps.sink.publish(tenantId, { name: 'message', chatId: m.chatId, payload: m });
+      if (content.media !== undefined && fresh.length > 0) {
+        await store.media.put(tenantId, { messageId: reply.id, mimetype: content.media.mimetype, filename: content.media.filename, data: content.media.data });
+      }
+      return reply.message;
+    },
+
+    async fetchMedia(tenantId, messageId) {
+      const message = await store.messages.find(tenantId, messageId);
+      if (message === null) throw new NotFoundError('Message');
+      if (!message.hasMedia) return null;
+      const media = await call<MediaPayload | null>(tenantId, { type: 'session.media', messageId });
+      if (media !== null) await store.media.put(tenantId, { messageId, mimetype: media.mimetype, filename: media.filename, data: media.data });
+      return media;
+    },
+
+    profilePhoto(tenantId, chatId) {
+      return photos.get(tenantId, chatId, () => call(tenantId, { type: 'session.profile_photo', chatId }));
+    },
+
+    restoreAll() {
+      return restoreActive({ store, log, resume, concurrency: 8, jitterMs: 250 });
+    },
+
+    drain: () => ingest.drain(),
+
+    async close() {
+      await ingest.drain();
+      await supervisor.close('node shutting down');
+      await leases.close();
+    },
+  };
+}
+
+function isCode(err: unknown, code: string): boolean {
+  return err instanceof Error && (err as Error & { code?: unknown }).code === code;
+}
