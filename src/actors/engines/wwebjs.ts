@@ -1,0 +1,452 @@
+import { mkdir } from 'node:fs/promises';
+import type WAWebJS from 'whatsapp-web.js';
+import { AppError, ErrorCodes } from '../../domain/errors.js';
+import type { Logger } from '../../domain/log.js';
+import {
+  EngineEventHub,
+  type DisconnectReason,
+  type Engine,
+  type EngineEvent,
+  type EngineEventOf,
+  type EngineEventType,
+  type EngineListener,
+  type EngineState,
+  type MediaFile,
+  type OutgoingContent,
+  type ProfilePhoto,
+  type SentMessage,
+} from './engine.js';
+import { ChatIdResolver } from './wwebjs-backfill.js';
+import { findSetpriv, assertChromium, puppeteerOptions } from './wwebjs-chromium.js';
+import * as commands from './wwebjs-commands.js';
+import { createWwebjsStore, profileDir, removeProfile, sessionName, type WwebjsAuth } from './wwebjs-auth.js';
+import { loadWwebjsLibrary, type WwebjsClient, type WwebjsLibrary } from './wwebjs-library.js';
+import { InitTimeoutError, startFailureOf } from './wwebjs-mapping.js';
+import { defaultReaper, killSession, prepareProfile, type BrowserReaper } from './wwebjs-processes.js';
+import { resolveOptions, type ResolvedWwebjsOptions, type WwebjsEngineOptions } from './wwebjs-options.js';
+import { attachClientEvents, type RunEvents } from './wwebjs-events.js';
+import { backoffDelay, withTimeout } from './wwebjs-util.js';
+
+export type { WwebjsEngineOptions } from './wwebjs-options.js';
+
+/** One launch of whatsapp-web.js: a client, its Chromium, and what we learned about it. */
+export interface WwebjsRun {
+  client: WwebjsClient;
+  strategy: WAWebJS.AuthStrategy;
+  ids: ChatIdResolver;
+  browserPid: number | null;
+  qrIndex: number;
+  /** Reached `ready` in this run (only then is the profile worth uploading on stop). */
+  ready: boolean;
+  /** Last `change_state` state, recorded synchronously (RemoteAuth deletes before `disconnected`). */
+  lastWaState: string | null;
+  /** The phone unlinked this device: the stored session may be deleted. */
+  unlinked: boolean;
+  health: NodeJS.Timeout | null;
+  teardown: Promise<void> | null;
+}
+
+/** RemoteAuth's upload of the profile folder; JS-only in whatsapp-web.js (not in index.d.ts). */
+interface StoresRemoteSession {
+  storeRemoteSession(options?: { emit?: boolean }): Promise<void>;
+}
+function storesRemoteSession(strategy: unknown): strategy is StoresRemoteSession {
+  return typeof strategy === 'object' && strategy !== null && typeof (strategy as Partial<StoresRemoteSession>).storeRemoteSession === 'function';
+}
+
+/**
+ * `Engine` over whatsapp-web.js on the system Chromium (docs/wwebjs.md). Client events are handled one
+ * at a time in arrival order (wwebjs-events.ts); a failed start, a crashed browser or a page that stops
+ * answering tears the run down (browser process group killed) and starts again with backoff.
+ */
+export class WwebjsEngine implements Engine {
+  readonly kind = 'wwebjs' as const;
+  readonly tenantId: string;
+  readonly #log: Logger;
+  readonly #opts: ResolvedWwebjsOptions;
+  readonly #auth: WwebjsAuth;
+  readonly #proxy: WwebjsEngineOptions['proxy'];
+  readonly #reaper: BrowserReaper;
+  readonly #events = new EngineEventHub();
+  readonly #profileDir: string;
+  #library: WwebjsLibrary | undefined;
+  #setpriv: string | null | undefined;
+  #credentials: string | null;
+  #state: EngineState = 'stopped';
+  #run: WwebjsRun | null = null;
+  #running = false;
+  #loggingOut = false;
+  /** Bumped by stop() and logout(): queued work of an earlier run is dropped instead of emitted. */
+  #generation = 0;
+  #attempt = 0;
+  #reconnectTimer: NodeJS.Timeout | null = null;
+  #queue: Promise<void> = Promise.resolve();
+  #stopping: Promise<void> | null = null;
+
+  constructor(opts: WwebjsEngineOptions) {
+    this.tenantId = opts.tenantId;
+    this.#log = opts.log;
+    this.#credentials = opts.credentials;
+    this.#opts = resolveOptions(opts);
+    this.#auth = opts.auth;
+    this.#proxy = opts.proxy;
+    this.#library = opts.library;
+    this.#setpriv = opts.setprivPath;
+    this.#reaper = opts.reaper ?? defaultReaper();
+    this.#profileDir = profileDir(this.#opts.dataPath, opts.auth.kind, opts.tenantId);
+  }
+
+  get state(): EngineState {
+    return this.#state;
+  }
+
+  get credentials(): string | null {
+    return this.#credentials;
+  }
+
+  /** The browser profile folder of this tenant (`--user-data-dir`): it identifies the session's processes. */
+  get profileDir(): string {
+    return this.#profileDir;
+  }
+
+  /** Pid of the running browser, when known. */
+  get browserPid(): number | null {
+    return this.#run?.browserPid ?? null;
+  }
+
+  subscribe(listener: EngineListener): () => void {
+    return this.#events.subscribe(listener);
+  }
+
+  on<T extends EngineEventType>(type: T, listener: EngineListener<EngineEventOf<T>>): () => void {
+    return this.#events.on(type, listener);
+  }
+
+  async start(): Promise<void> {
+    if (this.#running) return;
+    this.#running = true;
+    try {
+      await assertChromium(this.#opts.chromiumPath);
+      this.#library ??= await loadWwebjsLibrary();
+      if (this.#setpriv === undefined) {
+        this.#setpriv = await findSetpriv();
+        if (this.#setpriv === null) this.#log.warn('setpriv not found: a SIGKILLed actor may leave its Chromium running until the next start');
+      }
+    } catch (err) {
+      this.#running = false;
+      throw err;
+    }
+    if (!this.#running) return; // stopped while we checked
+    this.#attempt = 0;
+    this.#launch();
+  }
+
+  stop(): Promise<void> {
+    // Concurrent calls share one shutdown, so each resolves only once the browser is gone.
+    this.#stopping ??= this.#shutdown().finally(() => {
+      this.#stopping = null;
+    });
+    return this.#stopping;
+  }
+
+  async #shutdown(): Promise<void> {
+    const run = this.#halt();
+    if (run) await this.#teardown(run, { saveSession: true });
+    if (this.#state !== 'stopped') {
+      this.#state = 'stopped';
+      // Emitted directly: the queue belongs to the run that just ended.
+      await this.#events.emit({ type: 'state', state: 'stopped' }).catch((err: unknown) => this.#log.warn({ err }, 'engine listener failed'));
+    }
+  }
+
+  /** Ends the current run's claim on the engine: no more reconnects, its queued events dropped. */
+  #halt(): WwebjsRun | null {
+    this.#running = false;
+    this.#generation += 1;
+    if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
+    this.#reconnectTimer = null;
+    const run = this.#run;
+    this.#run = null;
+    return run;
+  }
+
+  /**
+   * Unlinks the device when connected, then removes every trace of the login (stored session, profile
+   * folder) and the browser. Without a connection it still forgets the login. Ends with
+   * `disconnected { reason: 'logged_out' }`.
+   */
+  async logout(): Promise<void> {
+    this.#loggingOut = true;
+    try {
+      const connected = this.#state === 'connected';
+      const run = this.#halt();
+      if (run && connected) {
+        run.unlinked = true;
+        await withTimeout(run.client.logout(), this.#opts.callTimeoutMs, () => new Error('logout timed out')).catch((err: unknown) =>
+          this.#log.warn({ err }, 'WhatsApp Web logout failed; removing the local login anyway'),
+        );
+      }
+      if (run) await this.#teardown(run, { saveSession: false });
+      await this.#forgetLogin();
+      this.#credentials = null;
+    } finally {
+      this.#loggingOut = false;
+    }
+    this.#enqueue(this.#generation, async () => {
+      await this.#events.emit({ type: 'disconnected', reason: 'logged_out', willReconnect: false, detail: 'logged out on request' });
+      await this.#transition('disconnected');
+    });
+    await this.#queue;
+  }
+
+  async #forgetLogin(): Promise<void> {
+    if (this.#auth.kind === 'remote') await this.#auth.store.delete(sessionName('remote', this.tenantId));
+    await removeProfile(this.#profileDir);
+  }
+
+  sendMessage(chatId: string, content: OutgoingContent): Promise<SentMessage> {
+    return commands.sendMessage(this.#commandContext(), chatId, content);
+  }
+
+  downloadMedia(messageId: string): Promise<MediaFile | null> {
+    return commands.downloadMedia(this.#commandContext(), messageId);
+  }
+
+  getProfilePhoto(chatId: string): Promise<ProfilePhoto | null> {
+    return commands.getProfilePhoto(this.#commandContext(), chatId);
+  }
+
+  async requestPairingCode(phoneNumber: string): Promise<string> {
+    const run = this.#run;
+    if (!run || this.#state !== 'qr') {
+      throw new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'A pairing code needs a session waiting to be linked (showing a QR code)');
+    }
+    return commands.requestPairingCode(this.#contextOf(run), phoneNumber);
+  }
+
+  #commandContext(): commands.CommandContext {
+    const run = this.#run;
+    if (!run || this.#state !== 'connected') throw new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'The WhatsApp session is not connected');
+    return this.#contextOf(run);
+  }
+
+  #contextOf(run: WwebjsRun): commands.CommandContext {
+    if (!this.#library) throw new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'The WhatsApp session was never started');
+    return { client: run.client, library: this.#library, timeoutMs: this.#opts.callTimeoutMs, fetch: this.#opts.fetch };
+  }
+
+  // ---- runs -----------------------------------------------------------------------------------
+
+  #launch(): void {
+    this.#setState('connecting');
+    void this.#runClient().catch((err: unknown) => this.#log.error({ err }, 'wwebjs launch failed unexpectedly'));
+  }
+
+  #createRun(library: WwebjsLibrary): WwebjsRun {
+    const auth = this.#auth;
+    const dataPath = this.#opts.dataPath;
+    // Bound late: the strategy's store asks the run that exists by the time it deletes.
+    let current: WwebjsRun | null = null;
+    const strategy = library.createAuthStrategy(
+      auth.kind === 'remote'
+        ? {
+            kind: 'remote',
+            clientId: this.tenantId,
+            dataPath,
+            backupSyncIntervalMs: auth.backupSyncIntervalMs ?? 300_000,
+            store: createWwebjsStore(auth.store, {
+              dataPath,
+              log: this.#log,
+              mayDelete: () => this.#loggingOut || (current !== null && mayDeleteStored(current)),
+              onSaveError: (err) => this.#onStoreError(err),
+            }),
+          }
+        : auth.kind === 'local'
+          ? { kind: 'local', clientId: this.tenantId, dataPath }
+          : { kind: 'none' },
+    );
+    const client = library.createClient(this.#clientOptions(strategy));
+    current = { client, strategy, ids: new ChatIdResolver(client), browserPid: null, qrIndex: 0, ready: false, lastWaState: null, unlinked: false, health: null, teardown: null };
+    return current;
+  }
+
+  #clientOptions(strategy: WAWebJS.AuthStrategy): WAWebJS.ClientOptions {
+    const o = this.#opts;
+    const puppeteer = puppeteerOptions(
+      {
+        chromiumPath: o.chromiumPath,
+        profileDir: this.#profileDir,
+        isRoot: o.isRoot,
+        rendererHeapMb: o.rendererHeapMb,
+        proxyServer: this.#proxy?.server,
+        setprivPath: this.#setpriv ?? null,
+      },
+      o.launchTimeoutMs,
+    );
+    const proxyAuth = this.#proxy?.username !== undefined ? { username: this.#proxy.username, password: this.#proxy.password ?? '' } : undefined;
+    return {
+      authStrategy: strategy,
+      puppeteer,
+      webVersion: o.webVersion,
+      webVersionCache: o.webVersionCache,
+      qrMaxRetries: o.qrMaxRetries,
+      takeoverOnConflict: false,
+      ...(proxyAuth === undefined ? {} : { proxyAuthentication: proxyAuth }),
+    };
+  }
+
+  async #runClient(): Promise<void> {
+    const library = this.#library;
+    if (!library || !this.#running) return;
+    await mkdir(this.#opts.dataPath, { recursive: true });
+    const prepared = await prepareProfile(this.#profileDir);
+    if (prepared.killed > 0) this.#log.warn({ killed: prepared.killed }, 'killed a leftover Chromium of this session before launch');
+    if (!this.#running) return;
+    const run = this.#createRun(library);
+    this.#run = run;
+    this.#reaper.track(this.#profileDir, null);
+    attachClientEvents(run, this.#runEvents(run));
+    const started = Date.now();
+    try {
+      await withTimeout(run.client.initialize(), this.#opts.initTimeoutMs, () => new InitTimeoutError(this.#opts.initTimeoutMs));
+    } catch (err) {
+      if (this.#run === run) await this.#failRun(run, startFailureOf(err));
+      return;
+    }
+    if (this.#run !== run) return;
+    this.#watchBrowser(run);
+    this.#log.info({ ms: Date.now() - started, browserPid: run.browserPid }, 'WhatsApp Web loaded');
+  }
+
+  #watchBrowser(run: WwebjsRun): void {
+    const browser = run.client.pupBrowser;
+    const pid = browser?.process()?.pid ?? null;
+    run.browserPid = pid;
+    this.#reaper.track(this.#profileDir, pid);
+    browser?.on('disconnected', () => {
+      if (this.#run === run && run.teardown === null) {
+        void this.#failRun(run, { reason: 'browser_crashed', detail: 'Chromium exited or closed its DevTools connection' });
+      }
+    });
+  }
+
+  /** Tear the run down and report; retry with backoff while attempts remain. */
+  async #failRun(run: WwebjsRun, why: { reason: DisconnectReason; detail: string }, retryable = true): Promise<void> {
+    if (this.#run !== run || run.teardown !== null) return;
+    const retry = retryable && this.#running && this.#attempt + 1 < this.#opts.reconnect.maxAttempts;
+    this.#log.warn({ reason: why.reason, detail: why.detail, attempt: this.#attempt, willReconnect: retry }, 'WhatsApp session ended');
+    await this.#teardown(run, { saveSession: run.ready });
+    if (this.#run !== run) return; // stopped meanwhile: stop() reports
+    this.#run = null;
+    if (retry) this.#scheduleReconnect();
+    else this.#running = false;
+    this.#enqueue(this.#generation, async () => {
+      await this.#events.emit({ type: 'disconnected', reason: why.reason, willReconnect: retry, detail: why.detail });
+      await this.#transition(retry ? 'reconnecting' : 'disconnected');
+    });
+  }
+
+  #scheduleReconnect(): void {
+    const { initialMs, maxMs } = this.#opts.reconnect;
+    const delay = backoffDelay(this.#attempt, initialMs, maxMs, this.#opts.random);
+    this.#attempt += 1;
+    this.#log.info({ attempt: this.#attempt, delayMs: delay }, 'restarting WhatsApp Web after a delay');
+    this.#reconnectTimer = setTimeout(() => {
+      this.#reconnectTimer = null;
+      if (this.#running && this.#run === null) this.#launch();
+    }, delay);
+  }
+
+  /** Closes the client and makes sure no process of the profile is left. Idempotent per run. */
+  #teardown(run: WwebjsRun, opts: { saveSession: boolean }): Promise<void> {
+    run.teardown ??= (async () => {
+      if (run.health) clearInterval(run.health);
+      run.client.removeAllListeners();
+      await withTimeout(run.client.destroy(), 10_000, () => new Error('destroy timed out')).catch((err: unknown) =>
+        this.#log.warn({ err }, 'client.destroy failed; killing the browser'),
+      );
+      // After the browser closed its files: the zip is a consistent copy of the profile.
+      if (opts.saveSession && this.#auth.kind === 'remote' && storesRemoteSession(run.strategy)) {
+        await withTimeout(run.strategy.storeRemoteSession(), 60_000, () => new Error('session upload timed out')).catch((err: unknown) =>
+          this.#log.warn({ err }, 'final remote auth upload failed'),
+        );
+      }
+      const { remaining } = await killSession(this.#profileDir, run.browserPid);
+      if (remaining.length > 0) this.#log.error({ remaining }, 'Chromium processes survived SIGKILL');
+      this.#reaper.untrack(this.#profileDir);
+    })();
+    return run.teardown;
+  }
+
+  #onStoreError(err: unknown): void {
+    const run = this.#run;
+    if (run === null || (err as { code?: unknown }).code !== ErrorCodes.STALE_EPOCH) return;
+    // Another node holds this tenant now: two browsers on one account would fight (CONFLICT).
+    void this.#failRun(run, { reason: 'lease_lost', detail: 'another node took over this session' }, false);
+  }
+
+  #runEvents(run: WwebjsRun): RunEvents {
+    return {
+      isCurrent: () => this.#run === run && run.teardown === null,
+      enqueue: (task) => this.#enqueue(this.#generation, task),
+      emit: (event: EngineEvent) => this.#events.emit(event),
+      transition: (state) => this.#transition(state),
+      log: this.#log,
+      backfill: this.#opts.backfill,
+      onAuthenticated: () => {
+        this.#credentials = JSON.stringify({ engine: 'wwebjs', auth: this.#auth.kind, session: sessionName(this.#auth.kind, this.tenantId) });
+        return this.#credentials;
+      },
+      onReady: () => {
+        this.#attempt = 0;
+        this.#startHealthCheck(run);
+      },
+      onTerminal: (why) => {
+        if (why.reason === 'logged_out') this.#credentials = null;
+        return this.#failRun(run, why, false);
+      },
+    };
+  }
+
+  #startHealthCheck(run: WwebjsRun): void {
+    if (run.health) clearInterval(run.health);
+    const { intervalMs, timeoutMs } = this.#opts.health;
+    run.health = setInterval(() => {
+      if (this.#run !== run || this.#state !== 'connected') return;
+      withTimeout(run.client.getState(), timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`)).then(
+        (state) => {
+          if (state === null || state === undefined) void this.#failRun(run, { reason: 'unresponsive', detail: 'WhatsApp Web reports no connection state' });
+        },
+        (err: unknown) => void this.#failRun(run, { reason: 'unresponsive', detail: `health check failed: ${err instanceof Error ? err.message : String(err)}` }),
+      );
+    }, intervalMs);
+  }
+
+  // ---- event queue ------------------------------------------------------------------------------
+
+  #setState(state: EngineState): void {
+    this.#enqueue(this.#generation, () => this.#transition(state));
+  }
+
+  async #transition(state: EngineState): Promise<void> {
+    if (this.#state === state) return;
+    this.#state = state;
+    await this.#events.emit({ type: 'state', state });
+  }
+
+  #enqueue(generation: number, task: () => Promise<void>): void {
+    this.#queue = this.#queue.then(async () => {
+      if (generation !== this.#generation) return;
+      try {
+        await task();
+      } catch (err) {
+        this.#log.warn({ err }, 'engine listener failed');
+      }
+    });
+  }
+}
+
+/** The stored session goes only when the account is really gone (see wwebjs-auth.ts, mayDelete). */
+function mayDeleteStored(run: WwebjsRun): boolean {
+  return run.unlinked || run.lastWaState === 'UNPAIRED' || run.lastWaState === 'UNPAIRED_IDLE';
+}
