@@ -84,7 +84,9 @@ export function Composer({ api, chatId, onSent }: { api: Api; chatId: string; on
       )}
       <div class="composer-row">
         <label class="attach" title="Attach a file">
-          <span aria-hidden="true">📎</span>
+          <svg aria-hidden="true" width="20" height="20" viewBox="0 0 24 24" fill="none" stroke="currentColor" stroke-width="2">
+            <path d="M21 11.5l-8.5 8.5a5 5 0 0 1-7-7L14 4.5a3.5 3.5 0 0 1 5 5L10.5 18a2 2 0 0 1-3-3L15 7.5" />
+          </svg>
           <span class="sr-only">Attach a file</span>
           <input ref={fileInput} type="file" class="sr-only" onChange={(e) => setFile(e.currentTarget.files?.[0] ?? null)} />
         </label>
