@@ -27,7 +27,7 @@ export interface IngestDeps {
   /** The session's credentials changed (persisted); the node refreshes what a restarted actor gets. */
   onCredentials(tenantId: string, credentials: string | null): void;
   /** A status was stored; the node reacts (logged_out -> desired stopped, ...). */
-  onStatus(tenantId: string, status: string, reason: string | null): void;
+  onStatus(tenantId: string, status: string, reason: string | null): Promise<void>;
   /** How long a write is retried while the database is unreachable. Default 60 000 ms. */
   retryForMs?: number;
 }
@@ -133,8 +133,8 @@ export function createIngest(deps: IngestDeps): Ingest {
     switch (event.type) {
       case 'evt.status':
         await deps.store.sessions.setStatus(tenantId, epoch, event.status, event.reason);
+        await deps.onStatus(tenantId, event.status, event.reason);
         deps.sink.publish(tenantId, { name: 'session_status', payload: { status: event.status, reason: event.reason } });
-        deps.onStatus(tenantId, event.status, event.reason);
         return;
       case 'evt.qr':
         deps.sink.publish(tenantId, { name: 'qr', payload: await qrDataUrl(event.qr) });

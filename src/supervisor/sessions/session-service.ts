@@ -98,11 +98,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       const opts = options.get(tenantId);
       if (opts !== undefined) opts.credentials = credentials;
     },
-    onStatus(tenantId, status) {
+    async onStatus(tenantId, status) {
       // Linking ended for good: the next start needs the admin (init) again, not a restart loop.
-      if (status === 'logged_out' || status === 'failed') {
-        store.sessions.setDesired(tenantId, 'stopped').catch((err: unknown) => log.error({ err, tenantId }, 'could not store desired state'));
-      }
+      if (status === 'logged_out' || status === 'failed') await store.sessions.setDesired(tenantId, 'stopped');
     },
   });
 
