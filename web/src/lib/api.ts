@@ -42,7 +42,14 @@ export interface SessionStore {
   save(session: Session | null): void;
 }
 
-export function browserSessionStore(storage: Storage): SessionStore {
+/** The part of the Web Storage API the session store uses (sessionStorage in the browser). */
+export interface KeyValueStorage {
+  getItem(key: string): string | null;
+  setItem(key: string, value: string): void;
+  removeItem(key: string): void;
+}
+
+export function browserSessionStore(storage: KeyValueStorage): SessionStore {
   return {
     load() {
       const raw = storage.getItem(STORAGE_KEY);
@@ -153,7 +160,7 @@ export class Api {
   private async attempt(path: string, opts: RequestOptions, token: string | undefined): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json', ...opts.headers };
     if (opts.anonymous !== true && token !== undefined) headers.authorization = `Bearer ${token}`;
-    let body: BodyInit | undefined;
+    let body: FormData | string | undefined;
     if (opts.body instanceof FormData) body = opts.body;
     else if (opts.body !== undefined) {
       headers['content-type'] = 'application/json';

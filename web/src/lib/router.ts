@@ -1,39 +1,7 @@
 import { useEffect, useState } from 'preact/hooks';
+import { parseRoute, routePath, type Route } from './routes.js';
 
-/** The console's screens, parsed from the path (the server answers every such path with index.html). */
-export type Route =
-  | { name: 'chats'; chatId: string | null }
-  | { name: 'whatsapp' }
-  | { name: 'employees' }
-  | { name: 'signin' }
-  | { name: 'signup' };
-
-export function parseRoute(pathname: string): Route {
-  const parts = pathname.split('/').filter((p) => p.length > 0);
-  switch (parts[0]) {
-    case 'whatsapp':
-      return { name: 'whatsapp' };
-    case 'employees':
-      return { name: 'employees' };
-    case 'signin':
-      return { name: 'signin' };
-    case 'signup':
-      return { name: 'signup' };
-    case 'chats':
-      return { name: 'chats', chatId: parts[1] === undefined ? null : decodeURIComponent(parts[1]) };
-    default:
-      return { name: 'chats', chatId: null };
-  }
-}
-
-export function routePath(route: Route): string {
-  switch (route.name) {
-    case 'chats':
-      return route.chatId === null ? '/chats' : `/chats/${encodeURIComponent(route.chatId)}`;
-    default:
-      return `/${route.name}`;
-  }
-}
+export { parseRoute, routePath, type Route };
 
 /** Pushes a history entry and tells every `useRoute` hook. */
 export function navigate(route: Route, opts: { replace?: boolean } = {}): void {
