@@ -6,7 +6,11 @@ import type WAWebJS from 'whatsapp-web.js';
  * the package's own index.d.ts) where whatsapp-web.js' `Client` would be.
  */
 
-/** The members of whatsapp-web.js' `Client` the engine calls, with the package's own signatures. */
+/**
+ * The members of whatsapp-web.js' `Client` the engine calls, with the package's own signatures. `on` is
+ * narrowed to the events below (the package's overloads return `this`, which a Pick would turn into the
+ * whole Client).
+ */
 export type WwebjsClient = Pick<
   WAWebJS.Client,
   | 'initialize'
@@ -19,11 +23,12 @@ export type WwebjsClient = Pick<
   | 'getState'
   | 'getContactLidAndPhone'
   | 'requestPairingCode'
-  | 'on'
-  | 'removeAllListeners'
   | 'info'
   | 'pupBrowser'
->;
+> & {
+  on<K extends WwebjsEventName>(event: K, listener: (...args: WwebjsEventArgs[K]) => void): unknown;
+  removeAllListeners(): unknown;
+};
 
 /**
  * Arguments of each client event the engine listens to, as index.d.ts declares them (`Client.on`

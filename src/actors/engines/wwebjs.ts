@@ -204,15 +204,15 @@ export class WwebjsEngine implements Engine {
     await removeProfile(this.#profileDir);
   }
 
-  sendMessage(chatId: string, content: OutgoingContent): Promise<SentMessage> {
+  async sendMessage(chatId: string, content: OutgoingContent): Promise<SentMessage> {
     return commands.sendMessage(this.#commandContext(), chatId, content);
   }
 
-  downloadMedia(messageId: string): Promise<MediaFile | null> {
+  async downloadMedia(messageId: string): Promise<MediaFile | null> {
     return commands.downloadMedia(this.#commandContext(), messageId);
   }
 
-  getProfilePhoto(chatId: string): Promise<ProfilePhoto | null> {
+  async getProfilePhoto(chatId: string): Promise<ProfilePhoto | null> {
     return commands.getProfilePhoto(this.#commandContext(), chatId);
   }
 
