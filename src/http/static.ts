@@ -4,6 +4,9 @@ import { extname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCodes, ForbiddenError, UnauthenticatedError } from '../domain/errors.js';
+import { BEARER_SCHEME } from './auth/guard.js';
+import { errorBody } from './errors.js';
 
 /**
  * Serves the web console (web/, built by `npm run build` into dist/console) at `/`:
@@ -13,7 +16,10 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
  * - any other GET that does not name a file type gets index.html (the console routes in the browser:
  *   /chats/<id> must survive a reload), except the server's own paths, which keep their 404s;
  * - index.html carries the console's own Content-Security-Policy: the API's default one has no `blob:`
- *   (media previews) and no simulator origin (the demo's phone panel).
+ *   (media previews);
+ * - with the sandbox engine, `/api/demo/*`: the demo's "simulate phone" panel drives the simulator's
+ *   phone API through these routes (admins only), so the browser needs neither the simulator's address
+ *   (often internal) nor CORS on it.
  *
  * The files are read once, at registration: a rebuilt console needs a restart, and a request never
  * touches the disk (nor can it name a path outside the build).
@@ -23,11 +29,17 @@ export interface ConsoleOptions {
   /** The Vite build output (`dist/console` at the repository root). */
   distDir: string;
   /**
-   * Set when the sandbox engine runs: `GET /api/demo/config` answers `{ simulatorUrl }` (404 without it)
-   * and the console shows its "simulate phone" panel, which calls this URL from the browser (the
-   * simulator must allow the console's origin in CORS).
+   * Set when the sandbox engine runs: the `/api/demo/*` routes exist (404 without them) and the console
+   * shows its "simulate phone" panel.
    */
-  simulatorUrl?: string | undefined;
+  demo?: DemoOptions | undefined;
+}
+
+export interface DemoOptions {
+  /** Base URL of the simulator's phone API, as this server reaches it (config SIM_URL). */
+  simulatorUrl: string;
+  /** The REST access-token check (`app.authenticateToken`): only a tenant's admin drives the phones. */
+  authenticate: (token: string) => Promise<{ role: 'admin' | 'employee' }>;
 }
 
 /** Paths the console must never answer for: the API, Socket.IO, health, metrics. */
@@ -65,26 +77,33 @@ interface StaticFile {
 }
 
 export const DemoConfig = Type.Object(
-  { simulatorUrl: Type.String({ description: 'Base URL of the WhatsApp simulator\'s phone API.' }) },
+  { simulatorUrl: Type.String({ description: 'Base URL of the WhatsApp simulator\'s phone API, as the server reaches it.' }) },
   { title: 'DemoConfig' },
 );
+
+/** Bodies the demo routes forward; the simulator validates them again. */
+const PhoneNumber = Type.String({ pattern: '^[0-9]{5,15}$', description: '5 to 15 digits.' });
+const DemoPhoneBody = Type.Object({ number: PhoneNumber, name: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
+const DemoLinkBody = Type.Object({ qr: Type.String({ minLength: 1, maxLength: 1024 }) }, { additionalProperties: false });
+const DemoSendBody = Type.Object({ to: PhoneNumber, body: Type.String({ minLength: 1, maxLength: 4096 }) }, { additionalProperties: false });
+const DemoNumberParams = Type.Object({ number: PhoneNumber });
+/** The simulator answers in milliseconds; a stuck one must not hold the request for long. */
+const SIMULATOR_TIMEOUT_MS = 10_000;
 
 /** True for `/api`, `/api/...`, `/api?x` and the like: the server's own paths. */
 export function isServerPath(path: string): boolean {
   return SERVER_PATHS.some((prefix) => path === prefix || path.startsWith(`${prefix}/`) || path.startsWith(`${prefix}?`));
 }
 
-/** The CSP of the console page: the API's rules plus blob: media and the simulator's origin. */
-export function consoleCsp(simulatorUrl: string | undefined): string {
-  const connect = ["'self'"];
-  if (simulatorUrl !== undefined) connect.push(new URL(simulatorUrl).origin);
+/** The CSP of the console page: the API's rules plus blob: for media previews and downloads. */
+export function consoleCsp(): string {
   return [
     "default-src 'self'",
     "script-src 'self'",
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src 'self' blob:",
-    `connect-src ${connect.join(' ')}`,
+    "connect-src 'self'",
     "font-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
@@ -146,7 +165,7 @@ function send(request: FastifyRequest, reply: FastifyReply, file: StaticFile, cs
 export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions): Promise<void> {
   const files = await loadConsoleFiles(opts.distDir);
   const index = files.get('/index.html');
-  const csp = consoleCsp(opts.simulatorUrl);
+  const csp = consoleCsp();
   if (index === undefined) app.log.warn({ distDir: opts.distDir }, 'web console not built: run npm run build');
 
   const handler = async (request: FastifyRequest, reply: FastifyReply): Promise<FastifyReply> => {
@@ -167,20 +186,56 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
   app.get('/', hide, handler);
   app.get('/*', hide, handler);
 
-  if (opts.simulatorUrl !== undefined) {
-    const config = { simulatorUrl: opts.simulatorUrl };
-    app.get(
-      '/api/demo/config',
-      {
-        schema: {
-          tags: ['demo'],
-          summary: 'Where the demo\'s simulated phones live (only with the sandbox engine)',
-          response: { 200: DemoConfig },
-        },
-      },
-      async () => config,
-    );
-  }
+  if (opts.demo !== undefined) registerDemoRoutes(app, opts.demo);
+}
+
+/**
+ * `/api/demo/config` and three phone API calls forwarded to the simulator: create a phone, scan a QR,
+ * send from a phone. The simulator's answer (status and body, its errors have the API's shape) is
+ * passed through.
+ */
+function registerDemoRoutes(app: FastifyInstance, demo: DemoOptions): void {
+  const config = { simulatorUrl: demo.simulatorUrl };
+  const requireAdmin = async (request: FastifyRequest): Promise<void> => {
+    const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
+    if (token === undefined) throw new UnauthenticatedError('Authentication required: send Authorization: Bearer <access token>');
+    if ((await demo.authenticate(token)).role !== 'admin') throw new ForbiddenError('Only an admin drives the demo phones');
+  };
+  const forward = (path: (request: FastifyRequest) => string) => async (request: FastifyRequest, reply: FastifyReply) => {
+    let response: Response;
+    try {
+      response = await fetch(new URL(path(request), demo.simulatorUrl), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(request.body),
+        signal: AbortSignal.timeout(SIMULATOR_TIMEOUT_MS),
+      });
+    } catch (err) {
+      request.log.warn({ err }, 'simulator unreachable');
+      return reply.code(503).send(errorBody(503, ErrorCodes.OWNER_UNAVAILABLE, 'The WhatsApp simulator cannot be reached'));
+    }
+    const text = await response.text();
+    return reply.code(response.status).type('application/json; charset=utf-8').send(text);
+  };
+  const route = { tags: ['demo'], security: [{ [BEARER_SCHEME]: [] }] };
+  const number = (request: FastifyRequest): string => (request.params as { number: string }).number;
+
+  app.get('/api/demo/config', { schema: { tags: ['demo'], summary: 'Present when the sandbox engine runs', response: { 200: DemoConfig } } }, async () => config);
+  app.post(
+    '/api/demo/phones',
+    { onRequest: requireAdmin, schema: { ...route, summary: 'Create a simulated phone (the simulator\'s POST /phones)', body: DemoPhoneBody } },
+    forward(() => '/phones'),
+  );
+  app.post(
+    '/api/demo/phones/:number/link',
+    { onRequest: requireAdmin, schema: { ...route, summary: 'Scan a QR with a simulated phone', params: DemoNumberParams, body: DemoLinkBody } },
+    forward((request) => `/phones/${number(request)}/link`),
+  );
+  app.post(
+    '/api/demo/phones/:number/messages',
+    { onRequest: requireAdmin, schema: { ...route, summary: 'Send a message from a simulated phone', params: DemoNumberParams, body: DemoSendBody } },
+    forward((request) => `/phones/${number(request)}/messages`),
+  );
 }
 
 /** The app's own not-found answer (the API's JSON 404), not one of ours. */

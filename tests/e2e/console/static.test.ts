@@ -5,7 +5,10 @@ import { gunzipSync } from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { handleError, handleNotFound } from '../../../src/http/errors.js';
-import { consoleCsp, isServerPath, registerConsole } from '../../../src/http/static.js';
+import { UnauthenticatedError } from '../../../src/domain/errors.js';
+import { createLogger } from '../../../src/domain/log.js';
+import { consoleCsp, isServerPath, registerConsole, type ConsoleOptions, type DemoOptions } from '../../../src/http/static.js';
+import { createSimulator } from '../../../src/simulator/server.js';
 
 /**
  * The console plugin on a Fastify app with the API's own error and not-found handlers and a few stand-in
@@ -18,7 +21,7 @@ const SCRIPT = `console.log(${JSON.stringify('x'.repeat(4000))});`;
 let dir: string;
 let app: FastifyInstance;
 
-async function appWith(opts: { distDir: string; simulatorUrl?: string }): Promise<FastifyInstance> {
+async function appWith(opts: ConsoleOptions): Promise<FastifyInstance> {
   const fastify = Fastify({ logger: false });
   fastify.setErrorHandler(handleError);
   fastify.setNotFoundHandler(handleNotFound);
@@ -51,7 +54,7 @@ describe('the console plugin', () => {
     expect(res.headers['content-type']).toBe('text/html; charset=utf-8');
     expect(res.headers['cache-control']).toBe('no-cache');
     expect(res.headers.etag).toMatch(/^"[\w-]+"$/);
-    expect(res.headers['content-security-policy']).toBe(consoleCsp(undefined));
+    expect(res.headers['content-security-policy']).toBe(consoleCsp());
     expect(res.headers['content-security-policy']).toContain('img-src \'self\' data: blob:');
     expect(res.body).toBe(INDEX);
   });
@@ -89,7 +92,7 @@ describe('the console plugin', () => {
       const res = await app.inject({ url });
       expect(res.statusCode, url).toBe(200);
       expect(res.body, url).toBe(INDEX);
-      expect(res.headers['content-security-policy'], url).toBe(consoleCsp(undefined));
+      expect(res.headers['content-security-policy'], url).toBe(consoleCsp());
     }
   });
 
@@ -136,15 +139,77 @@ describe('the console plugin', () => {
   });
 });
 
-describe('the demo configuration', () => {
-  it('tells the console where the simulator is, and lets the page reach it', async () => {
-    const demo = await appWith({ distDir: dir, simulatorUrl: 'http://127.0.0.1:3100' });
+describe('the demo routes', () => {
+  /** Stands in for the REST token check: two fixed tokens. */
+  const authenticate: DemoOptions['authenticate'] = async (token) => {
+    if (token === 'admin-token') return { role: 'admin' };
+    if (token === 'employee-token') return { role: 'employee' };
+    throw new UnauthenticatedError('Invalid access token');
+  };
+  const admin = { authorization: 'Bearer admin-token' };
+
+  it('exist only with the sandbox engine', async () => {
+    for (const url of ['/api/demo/config', '/api/demo/phones']) {
+      const res = await app.inject({ method: url.endsWith('config') ? 'GET' : 'POST', url, headers: admin, payload: {} });
+      expect(res.statusCode, url).toBe(404);
+    }
+  });
+
+  it('drive the real simulator\'s phones for an admin, and only for an admin', async () => {
+    const sim = createSimulator({ port: 0, log: createLogger({ level: 'silent' }) });
+    const simulatorUrl = await sim.listen();
+    const demo = await appWith({ distDir: dir, demo: { simulatorUrl, authenticate } });
     try {
-      const res = await demo.inject({ url: '/api/demo/config' });
-      expect(res.statusCode).toBe(200);
-      expect(res.json()).toEqual({ simulatorUrl: 'http://127.0.0.1:3100' });
-      const page = await demo.inject({ url: '/' });
-      expect(page.headers['content-security-policy']).toContain("connect-src 'self' http://127.0.0.1:3100");
+      expect((await demo.inject({ url: '/api/demo/config' })).json()).toEqual({ simulatorUrl });
+
+      const created = await demo.inject({ method: 'POST', url: '/api/demo/phones', headers: admin, payload: { number: '4915550000', name: 'Shop' } });
+      expect(created.statusCode).toBe(201);
+      expect(created.json()).toMatchObject({ number: '4915550000', linked: false });
+      expect(sim.phone('4915550000')?.name).toBe('Shop');
+
+      await demo.inject({ method: 'POST', url: '/api/demo/phones', headers: admin, payload: { number: '4915550101', name: 'Alice' } });
+      const sent = await demo.inject({
+        method: 'POST',
+        url: '/api/demo/phones/4915550101/messages',
+        headers: admin,
+        payload: { to: '4915550000', body: 'hello' },
+      });
+      expect(sent.statusCode).toBe(201);
+      expect(sent.json()).toHaveProperty('id');
+
+      // The simulator's own refusal comes through unchanged.
+      const badQr = await demo.inject({ method: 'POST', url: '/api/demo/phones/4915550000/link', headers: admin, payload: { qr: 'no-such-qr' } });
+      expect(badQr.statusCode).toBe(404);
+      expect(badQr.json()).toMatchObject({ code: 'WA_NOT_FOUND' });
+
+      const anonymous = await demo.inject({ method: 'POST', url: '/api/demo/phones', payload: { number: '4915550002', name: 'X' } });
+      expect(anonymous.statusCode).toBe(401);
+      const employee = await demo.inject({
+        method: 'POST',
+        url: '/api/demo/phones',
+        headers: { authorization: 'Bearer employee-token' },
+        payload: { number: '4915550002', name: 'X' },
+      });
+      expect(employee.statusCode).toBe(403);
+      expect(sim.phone('4915550002')).toBeNull();
+
+      const invalid = await demo.inject({ method: 'POST', url: '/api/demo/phones/12/link', headers: admin, payload: { qr: 'x' } });
+      expect(invalid.statusCode).toBe(400);
+    } finally {
+      await demo.close();
+      await sim.close();
+    }
+  });
+
+  it('answer 503 when the simulator is down', async () => {
+    const sim = createSimulator({ port: 0, log: createLogger({ level: 'silent' }) });
+    const simulatorUrl = await sim.listen();
+    await sim.close();
+    const demo = await appWith({ distDir: dir, demo: { simulatorUrl, authenticate } });
+    try {
+      const res = await demo.inject({ method: 'POST', url: '/api/demo/phones', headers: admin, payload: { number: '4915550000', name: 'Shop' } });
+      expect(res.statusCode).toBe(503);
+      expect(res.json()).toMatchObject({ statusCode: 503, message: 'The WhatsApp simulator cannot be reached' });
     } finally {
       await demo.close();
     }

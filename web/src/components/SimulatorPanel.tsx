@@ -1,32 +1,17 @@
 import { Type } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { useState } from 'preact/hooks';
-import { ApiErrorBody } from '../lib/schemas.js';
+import type { Api } from '../lib/api.js';
 import { Field, messageOf } from './ui.js';
 
 /**
- * The demo's "simulate phone" panel: talks straight to the WhatsApp simulator's phone API (its URL comes
- * from GET /api/demo/config, present only with the sandbox engine). Subsets of src/simulator's schemas:
- * that module compiles its checks with `new Function`, which this page's CSP forbids.
+ * The demo's "simulate phone" panel (only with the sandbox engine, which GET /api/demo/config reveals):
+ * drives the simulator's phone API through the server's admin-only /api/demo routes. Subsets of
+ * src/simulator's schemas: that module compiles its checks with `new Function`, which this page's CSP
+ * forbids.
  */
 const PhoneView = Type.Object({ number: Type.String(), linked: Type.Boolean() });
 const Sent = Type.Object({ id: Type.String() });
-
-async function call(base: string, path: string, body: unknown): Promise<unknown> {
-  let response: Response;
-  try {
-    response = await fetch(new URL(path, base), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify(body),
-    });
-  } catch {
-    throw new Error(`The simulator at ${base} cannot be reached (is it running, and does it allow this origin?)`);
-  }
-  const answer: unknown = await response.json().catch(() => undefined);
-  if (response.ok) return answer;
-  throw new Error(Value.Check(ApiErrorBody, answer) ? answer.message : `Simulator answered ${response.status}`);
-}
 
 /** Reads the QR the way a phone camera would: from the pixels of the image on screen. */
 async function decodeQr(dataUrl: string): Promise<string> {
@@ -47,7 +32,7 @@ async function decodeQr(dataUrl: string): Promise<string> {
   return code.data;
 }
 
-export function SimulatorPanel({ simulatorUrl, qr }: { simulatorUrl: string; qr: string | null }) {
+export function SimulatorPanel({ api, simulatorUrl, qr }: { api: Api; simulatorUrl: string; qr: string | null }) {
   const [phone, setPhone] = useState('4915550000');
   const [contact, setContact] = useState('4915550101');
   const [contactName, setContactName] = useState('Alice');
@@ -68,7 +53,7 @@ export function SimulatorPanel({ simulatorUrl, qr }: { simulatorUrl: string; qr:
   };
 
   const ensurePhone = async (number: string, name: string): Promise<void> => {
-    const view = await call(simulatorUrl, '/phones', { number, name });
+    const view = await api.unknownJson('/api/demo/phones', { method: 'POST', body: { number, name } });
     if (!Value.Check(PhoneView, view)) throw new Error('unexpected answer');
   };
 
@@ -76,7 +61,7 @@ export function SimulatorPanel({ simulatorUrl, qr }: { simulatorUrl: string; qr:
     run('Scanning', async () => {
       if (qr === null) throw new Error('there is no QR on screen: press "Link WhatsApp" first');
       await ensurePhone(phone, 'My business phone');
-      await call(simulatorUrl, `/phones/${phone}/link`, { qr: await decodeQr(qr) });
+      await api.empty(`/api/demo/phones/${phone}/link`, { method: 'POST', body: { qr: await decodeQr(qr) } });
       return `Phone ${phone} scanned the QR.`;
     });
 
@@ -84,7 +69,7 @@ export function SimulatorPanel({ simulatorUrl, qr }: { simulatorUrl: string; qr:
     event.preventDefault();
     return run('Sending', async () => {
       await ensurePhone(contact, contactName);
-      const sent = await call(simulatorUrl, `/phones/${contact}/messages`, { to: phone, body: text });
+      const sent = await api.unknownJson(`/api/demo/phones/${contact}/messages`, { method: 'POST', body: { to: phone, body: text } });
       if (!Value.Check(Sent, sent)) throw new Error('unexpected answer');
       return `${contactName} (${contact}) sent “${text}” to ${phone}.`;
     });

@@ -160,7 +160,7 @@ export function WhatsAppPanel({ api, state }: { api: Api; state: WhatsappState }
           )}
         </div>
       </section>
-      {state.demo !== null && <SimulatorPanel simulatorUrl={state.demo.simulatorUrl} qr={state.qr} />}
+      {state.demo !== null && <SimulatorPanel api={api} simulatorUrl={state.demo.simulatorUrl} qr={state.qr} />}
       <p class="muted small">
         API: <a href="/api/docs">/api/docs</a> · signed-in as an admin of this tenant ({api.current()?.user.email})
       </p>
