@@ -53,7 +53,7 @@ export const ConfigSchema = Type.Object({
   ISOLATION: OneOf('Where each tenant actor runs: `worker` thread or child `process`.', ['worker', 'process'] as const, 'worker'),
   ACTOR_MEMORY_MB: Int('Heap limit of one actor (worker resourceLimits / --max-old-space-size).', 64, 16, 4096),
   ACTOR_CALL_TIMEOUT_MS: Int('Deadline of a command sent to an actor.', 15_000, 100, 600_000),
-  HTTP_SERVER: OneOf('HTTP server under Fastify and Socket.IO: `uws` (uWebSockets.js) or `node`.', ['uws', 'node'] as const, 'node'),
+  HTTP_SERVER: OneOf('HTTP server under Fastify and Socket.IO: `uws` (uWebSockets.js) or `node`.', ['uws', 'node'] as const, 'uws'),
   LEASE_TTL_MS: Int('Lifetime of a tenant lease in Redis; renewed at a third of it.', 15_000, 1_000, 600_000),
   NODE_CAPACITY: Int('Most sessions this node runs.', 1_000, 1, 100_000),
   CHROMIUM_PATH: Str('Chromium executable for the wwebjs engine.', { default: '/usr/bin/chromium' }),

@@ -27,7 +27,7 @@ import { messageRoutes } from './routes/messages/index.js';
 import { profilePhotoRoutes } from './routes/profile-photo/index.js';
 import { whatsappRoutes } from './routes/whatsapp/index.js';
 import type { SessionService } from '../supervisor/sessions/session-service.js';
-import type { FastifyServerOptions } from './uws-adapter.js';
+import { startBodyRead, type FastifyServerOptions } from './uws-adapter.js';
 
 export interface HttpDeps {
   config: Config;
@@ -154,6 +154,8 @@ async function register(app: HttpApp, deps: HttpDeps, hasher: PasswordHasher, cl
   app.decorateRequest('principal', null);
   app.decorate('authenticateToken', guard.verifyToken);
   app.decorate('userStatus', userStatus);
+  // First hook, synchronous on purpose: start reading the body now (see startBodyRead).
+  app.addHook('onRequest', startBodyRead);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });

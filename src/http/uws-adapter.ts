@@ -1,4 +1,4 @@
-import type { FastifyInstance, FastifyServerFactory, RawServerDefault } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerFactory, HookHandlerDoneFunction, RawServerDefault } from 'fastify';
 import type { Server as SocketIoServer } from 'socket.io';
 import type { TemplatedApp } from 'uWebSockets.js';
 import { AppError, ErrorCodes, assertNever } from '../domain/errors.js';
@@ -113,4 +113,19 @@ function adapterPrototypeOf(io: SocketIoServer): object {
     proto = Object.getPrototypeOf(proto);
   }
   throw new AppError(ErrorCodes.INTERNAL, 'Socket.IO adapter prototype not found: socket.io internals changed');
+}
+
+/**
+ * onRequest hook (synchronous, registered first): asks the request stream for its body at once. uWS
+ * hands body chunks only to a data handler attached in the same tick the request arrived, and
+ * fastify-uws attaches it lazily on the first read; an async hook before body parsing (the JWT guard)
+ * or a handler that streams a multipart upload would otherwise wait forever for chunks uWS already
+ * dropped. `read(0)` attaches it and buffers what arrives until the parser reads it. Harmless on
+ * node:http, where chunks wait in the socket anyway.
+ */
+export function startBodyRead(request: FastifyRequest, _reply: FastifyReply, done: HookHandlerDoneFunction): void {
+  const headers = request.raw.headers;
+  const hasBody = headers['transfer-encoding'] !== undefined || (headers['content-length'] !== undefined && headers['content-length'] !== '0');
+  if (hasBody) request.raw.read(0);
+  done();
 }

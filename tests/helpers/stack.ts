@@ -65,7 +65,8 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
     logs,
     async restartNode() {
       await node.close();
-      node = await startNode({ config: { ...config, PORT: new URL(node.url).port === '' ? 0 : Number(new URL(node.url).port) }, log, schema });
+      // A new port: clients follow `stack.url`, as they would follow a Service to a new pod.
+      node = await startNode({ config, log, schema });
       return node;
     },
     async close() {
