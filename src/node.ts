@@ -5,6 +5,8 @@ import type { Logger } from './domain/log.js';
 import type { AccessChange } from './http/access-events.js';
 import { createRealtime, type Realtime } from './http/realtime/index.js';
 import { buildApp, type HttpApp } from './http/server.js';
+import { countLeaseAcquisitions } from './metrics/leases.js';
+import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { fastifyServerOptions } from './http/uws-adapter.js';
 import { openDatabase } from './store/db.js';
 import { migrate } from './store/migrate.js';
@@ -22,6 +24,8 @@ export interface RunningNode {
   store: Store;
   sessions: SessionService;
   realtime: Realtime;
+  /** This node's Prometheus metrics (served at GET /metrics). */
+  metrics: Metrics;
   /** Graceful stop: sockets, sessions (actors and their engines), HTTP, database. Idempotent. */
   close(): Promise<void>;
 }
@@ -34,6 +38,8 @@ export interface StartNodeOptions {
   schema?: string;
   /** Restore the sessions whose desired state is active (default true). */
   restore?: boolean;
+  /** Default: a fresh `createMetrics()` (its own registry, so several nodes in one process stay apart). */
+  metrics?: Metrics;
 }
 
 /**
@@ -45,6 +51,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const clock = opts.clock ?? systemClock;
   const nodeId = config.NODE_ID ?? `${hostname()}-${process.pid}`;
   const log = opts.log.child({ nodeId });
+  const metrics = opts.metrics ?? createMetrics();
 
   const db = await openDatabase({ url: config.DATABASE_URL, dataDir: config.DATA_DIR, poolSize: config.DATABASE_POOL_SIZE, schema: opts.schema, log });
   const cleanups: (() => Promise<void>)[] = [() => db.close()];
@@ -57,7 +64,9 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       spawn: { isolation: config.ISOLATION, memoryMb: config.ACTOR_MEMORY_MB, callTimeoutMs: config.ACTOR_CALL_TIMEOUT_MS },
     });
     cleanups.unshift(() => supervisor.close('node start failed'));
-    const leases = createLocalLeases({ store, nodeId });
+    const stopObserving = metrics.observeSupervisor(supervisor);
+    cleanups.push(async () => stopObserving());
+    const leases = countLeaseAcquisitions(createLocalLeases({ store, nodeId }), metrics);
     // Realtime exists once the app is built; events before that have no sockets to reach anyway.
     let realtime: Realtime | undefined;
     const sessions = createSessionService({
@@ -68,7 +77,13 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       log,
       clock,
       nodeId,
-      sink: { publish: (tenantId, event) => realtime?.publish(tenantId, event) },
+      metrics,
+      sink: {
+        publish: (tenantId, event) => {
+          if (event.name === 'session_status') metrics.sessionStatus(tenantId, statusOf(event.payload));
+          realtime?.publish(tenantId, event);
+        },
+      },
     });
     const onAccessChange = async (change: AccessChange): Promise<void> => {
       if (realtime === undefined) return;
@@ -92,8 +107,11 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
           authenticate: (token) => fastify.authenticateToken(token),
           chatsForEmployee: async (tenantId, userId) => (await store.permissions.listForUser(tenantId, userId)).map((p) => p.chatId),
           log,
+          metrics,
         });
+        metrics.observeRealtime(realtime);
       },
+      metrics,
     });
     if (realtime === undefined) throw new Error('realtime was not created');
     const rt: Realtime = realtime;
@@ -113,11 +131,17 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       await sessions.close();
       await store.close();
     };
-    return { url, nodeId, app, store, sessions, realtime: rt, close: () => (closing ??= close()) };
+    return { url, nodeId, app, store, sessions, realtime: rt, metrics, close: () => (closing ??= close()) };
   } catch (err) {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined); // best effort: the start error is what matters
     throw err;
   }
+}
+
+/** The status of a `session_status` event payload (`{ status, reason }`), for the sessions gauge. */
+function statusOf(payload: unknown): string | null {
+  if (typeof payload !== 'object' || payload === null || !('status' in payload)) return null;
+  return typeof payload.status === 'string' ? payload.status : null;
 }
 
 /** A URL clients on this machine can use: wildcard addresses become 127.0.0.1. */

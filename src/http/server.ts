@@ -26,6 +26,8 @@ import { permissionRoutes } from './routes/permissions/index.js';
 import { messageRoutes } from './routes/messages/index.js';
 import { profilePhotoRoutes } from './routes/profile-photo/index.js';
 import { whatsappRoutes } from './routes/whatsapp/index.js';
+import { metricsRoutes, type MetricsSource } from './routes/metrics/index.js';
+import type { HttpMetricsHooks } from '../metrics/hooks.js';
 import type { SessionService } from '../supervisor/sessions/session-service.js';
 import { startBodyRead, type FastifyServerOptions } from './uws-adapter.js';
 
@@ -68,6 +70,11 @@ export interface HttpDeps {
    * (init/logout/status, send, profile photo, media not yet stored).
    */
   sessions?: SessionService;
+  /**
+   * The node's metrics (src/metrics `createMetrics()`): when given, every request's latency is recorded
+   * by route pattern and status, and GET /metrics serves them (behind METRICS_BASIC_AUTH when set).
+   */
+  metrics?: HttpMetricsHooks & MetricsSource;
 }
 
 declare module 'fastify' {
@@ -164,11 +171,21 @@ async function register(app: HttpApp, deps: HttpDeps, hasher: PasswordHasher, cl
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
 
+  const metrics = deps.metrics;
+  if (metrics !== undefined) {
+    app.addHook('onResponse', async (request, reply) => {
+      // The route pattern, never the raw URL (ids would make a series per chat); no route: one label.
+      const route = request.routeOptions.url ?? 'unmatched';
+      metrics.httpRequest(request.method, route, reply.statusCode, reply.elapsedTime / 1000);
+    });
+  }
+
   await registerSecurity(app, config);
   await registerDocs(app, { version: API_VERSION });
 
   const loginRateLimit = createLoginRateLimit(app, { max: config.LOGIN_RATE_LIMIT, windowS: config.LOGIN_RATE_WINDOW_S });
   await app.register(healthRoutes, { store });
+  if (metrics !== undefined) await app.register(metricsRoutes, { metrics, basicAuth: config.METRICS_BASIC_AUTH });
   await app.register(authRoutes, { prefix: '/api/auth', sessions, loginRateLimit });
   await app.register(employeeRoutes, { prefix: '/api/auth', store, hasher, userStatus, guard, notify });
   await app.register(permissionRoutes, { prefix: '/api/permissions', store, guard, notify });

@@ -4,6 +4,7 @@ import { Server, type ExtendedError, type Socket } from 'socket.io';
 import { ErrorCodes, assertNever } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
 import { Role } from '../../domain/types.js';
+import type { RealtimeMetricsHooks } from '../../metrics/hooks.js';
 import { attachSocketIoToUws, type HttpServerKind } from '../uws-adapter.js';
 import { corsOrigin } from './cors.js';
 import { authenticateHandshake, connectError, type Authenticate, type Principal } from './handshake.js';
@@ -53,6 +54,8 @@ export interface RealtimeDeps {
   log: Logger;
   /** Epoch ms; default Date.now. */
   now?: () => number;
+  /** Told of every emitted event (src/metrics); optional. */
+  metrics?: RealtimeMetricsHooks;
 }
 
 export interface Realtime {
@@ -110,6 +113,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     publish(tenantId, event) {
       // One emit to the union of rooms: Socket.IO delivers once per socket even if it is in several.
       io.to(eventRooms(tenantId, event.chatId)).emit(event.name, event.payload);
+      deps.metrics?.eventEmitted(event.name);
     },
     async grant(tenantId, userId, chatId) {
       io.in(userRoom(tenantId, userId)).socketsJoin(chatRoom(tenantId, chatId));

@@ -4,6 +4,7 @@ import type { Logger } from '../../domain/log.js';
 import type { Message } from '../../domain/types.js';
 import type { SessionEvent } from '../../actors/session-protocol.js';
 import type { Store } from '../../store/types.js';
+import type { SessionMetricsHooks } from '../../metrics/hooks.js';
 import type { EventSink } from './event-sink.js';
 import { qrDataUrl } from './qr-image.js';
 
@@ -30,6 +31,8 @@ export interface IngestDeps {
   onStatus(tenantId: string, status: string, reason: string | null): Promise<void>;
   /** How long a write is retried while the database is unreachable. Default 60 000 ms. */
   retryForMs?: number;
+  /** Batch sizes and write times, inbound messages stored (src/metrics); optional. */
+  metrics?: Pick<SessionMetricsHooks, 'persistBatch' | 'messages'>;
 }
 
 export interface Ingest {
@@ -118,7 +121,10 @@ export function createIngest(deps: IngestDeps): Ingest {
   }
 
   async function storeMessages(tenantId: string, batch: MessageEvent[]): Promise<void> {
+    const started = performance.now();
     const fresh = await deps.store.messages.insertMany(tenantId, batch.map((e) => e.message));
+    deps.metrics?.persistBatch(batch.length, (performance.now() - started) / 1000);
+    deps.metrics?.messages('in', fresh.reduce((n, m) => (m.fromMe ? n : n + 1), 0));
     const freshIds = new Set(fresh.map((m) => m.id));
     for (const e of batch) {
       if (e.media !== null && freshIds.has(e.message.id)) {

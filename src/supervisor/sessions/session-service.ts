@@ -11,6 +11,7 @@ import {
   type SessionCommand,
 } from '../../actors/session-protocol.js';
 import type { Store } from '../../store/types.js';
+import type { CommandOutcome, LeaseMetricsHooks, SessionMetricsHooks } from '../../metrics/hooks.js';
 import type { Supervisor } from '../supervisor-types.js';
 import type { EventSink } from './event-sink.js';
 import { createIngest, type Ingest } from './ingest.js';
@@ -61,6 +62,8 @@ export interface SessionServiceDeps {
   nodeId: string;
   /** Module run in each tenant's actor. Default: src/actors/session-actor. */
   behaviorModule?: string;
+  /** Command latency, stored messages, persistence batches and lease losses (src/metrics); optional. */
+  metrics?: SessionMetricsHooks & Pick<LeaseMetricsHooks, 'leaseLost'>;
 }
 
 const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
@@ -77,8 +80,18 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
    */
   const options = new Map<string, SessionActorOptions>();
 
-  const call = <R>(tenantId: string, command: SessionCommand, timeoutMs = config.ACTOR_CALL_TIMEOUT_MS) =>
-    supervisor.call<R>(tenantId, command, { timeoutMs });
+  const metrics = deps.metrics;
+  const call = <R>(tenantId: string, command: SessionCommand, timeoutMs = config.ACTOR_CALL_TIMEOUT_MS): Promise<R> => {
+    const started = performance.now();
+    const result = supervisor.call<R>(tenantId, command, { timeoutMs });
+    if (metrics === undefined) return result;
+    const done = (outcome: CommandOutcome) => metrics.command(command.type, outcome, (performance.now() - started) / 1000);
+    result.then(
+      () => done('ok'),
+      (err: unknown) => done(isCode(err, ErrorCodes.ACTOR_TIMEOUT) ? 'timeout' : 'error'),
+    );
+    return result;
+  };
 
   const ingest: Ingest = createIngest({
     store,
@@ -91,7 +104,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
         log.debug({ err, tenantId }, 'could not confirm stored messages to the actor');
       });
     },
+    ...(metrics === undefined ? {} : { metrics }),
     onFenced(tenantId) {
+      metrics?.leaseLost('fenced');
       void supervisor.stop(tenantId, 'lease lost').finally(() => leases.release(tenantId));
     },
     onCredentials(tenantId, credentials) {
@@ -194,6 +209,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       // Stored here too (the engine also reports own messages as events): the caller can read it at once.
       const fresh = await store.messages.insertMany(tenantId, [reply.message]);
       for (const m of fresh) deps.sink.publish(tenantId, { name: 'message', chatId: m.chatId, payload: m });
+      metrics?.messages('out', fresh.length);
       if (content.media !== undefined && fresh.length > 0) {
         await store.media.put(tenantId, { messageId: reply.id, mimetype: content.media.mimetype, filename: content.media.filename, data: content.media.data });
       }
