@@ -150,6 +150,7 @@ export function createGateway(opts: GatewayOptions) {
   }
 
   function handleOnline(device: Device, conn: SessionConnection, frame: Exclude<ClientFrame, { type: 'hello' }>): void {
+    if (frame.type !== 'delivery.ack' && network.isStalled(device.number)) return; // test hook: swallowed
     switch (frame.type) {
       case 'delivery.ack':
         network.ackDelivery(device, frame.id);

@@ -37,6 +37,8 @@ export function createNetwork(opts: NetworkOptions) {
   const accounts = new Map<string, Account>();
   const messages = new Map<string, StoredMessage>();
   const byCredentials = new Map<string, Device>();
+  /** Test hook: accounts whose session requests go unanswered, like a network that swallows packets. */
+  const stalled = new Set<string>();
   /** QR string -> the linking session waiting for a phone to scan it. */
   const qrWaiters = new Map<string, (device: Device) => void>();
   const traffic: Traffic = createTraffic({ clock, duplicateDeliveries: opts.duplicateDeliveries ?? false, logSize: opts.connectionLogSize ?? 1000 });
@@ -253,6 +255,15 @@ export function createNetwork(opts: NetworkOptions) {
       const m = visibleMessage(number, messageId);
       if (!m) throw new NotFoundError(`Message ${messageId} of phone ${number}`);
       traffic.redeliver(device, m);
+    },
+    /** Test hook: while on, requests from the account's session get no answer (deliveries still flow). */
+    setStalled(number: string, on: boolean): void {
+      linkedDevice(number);
+      if (on) stalled.add(number);
+      else stalled.delete(number);
+    },
+    isStalled(number: string): boolean {
+      return stalled.has(number);
     },
     /** Test hook: drop the account's session socket without a frame, like a network failure. */
     dropConnection(number: string): void {

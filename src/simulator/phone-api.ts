@@ -109,6 +109,15 @@ export const phoneApi: FastifyPluginAsyncTypebox<{ network: Network }> = async (
     },
   );
 
+  app.post(
+    '/testing/phones/:number/stall',
+    { schema: { params: NumberParams, body: Type.Object({ on: Type.Boolean() }, { additionalProperties: false }), response: { 204: Type.Null(), ...errors } } },
+    async (req, reply) => {
+      network.setStalled(req.params.number, req.body.on);
+      return reply.code(204).send(null);
+    },
+  );
+
   app.post('/testing/phones/:number/drop', { schema: { params: NumberParams, response: { 204: Type.Null(), ...errors } } }, async (req, reply) => {
     network.dropConnection(req.params.number);
     return reply.code(204).send(null);

@@ -19,13 +19,19 @@ export const SendJsonBody = Type.Object(
   { additionalProperties: false },
 );
 
-export const SendMultipartBody = Type.Object(
-  {
-    file: Type.Unsafe<unknown>({ type: 'string', format: 'binary', description: 'The file to send.' }),
-    body: Type.Optional(Type.String({ maxLength: 65_536, description: 'Caption.' })),
+/**
+ * Documents the multipart form. Deliberately without `type: 'object'`: @fastify/multipart streams the
+ * parts to the handler (readUpload checks them), so the validator sees no parsed body; `properties`
+ * alone constrains objects only and lets that pass.
+ */
+export const SendMultipartBody = Type.Unsafe<unknown>({
+  description: 'A media upload: one `file` part and an optional `body` caption.',
+  properties: {
+    file: { type: 'string', format: 'binary', description: 'The file to send.' },
+    body: { type: 'string', maxLength: 65_536, description: 'Caption.' },
   },
-  { description: 'A media upload: one `file` part and an optional `body` caption.' },
-);
+  required: ['file'],
+});
 
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
