@@ -3,6 +3,7 @@ import { Type } from '@sinclair/typebox';
 import { NotFoundError } from '../domain/errors.js';
 import type { Sql } from './db.js';
 import { sqlState } from './db.js';
+import { checkFence } from './fence.js';
 import type { MediaRecord, MediaRepo } from './types.js';
 import { parseRow, withTenant } from './with-tenant.js';
 
@@ -18,11 +19,12 @@ const MediaRow = Type.Object({
 export function createMediaRepo(sql: Sql): MediaRepo {
   return {
     /** Stores (or replaces) a message's media; size and SHA-256 are computed here. Unknown message -> NotFoundError. */
-    async put(tenantId, media) {
+    async put(tenantId, media, fence) {
       const bytes = Buffer.from(media.data.buffer, media.data.byteOffset, media.data.byteLength);
       const sha256 = createHash('sha256').update(bytes).digest('hex');
       try {
         await withTenant(sql, tenantId, async (tx) => {
+          await checkFence(tx, tenantId, fence);
           await tx`
             INSERT INTO media (tenant_id, wa_message_id, mimetype, filename, size_bytes, sha256, data)
             VALUES (${tenantId}, ${media.messageId}, ${media.mimetype}, ${media.filename}, ${bytes.byteLength}, ${sha256}, ${bytes})

@@ -2,6 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ValidationError } from '../domain/errors.js';
 import { Ack, MessageType, type Message } from '../domain/types.js';
 import type { Sql, TxSql } from './db.js';
+import { checkFence } from './fence.js';
 import type { MessageRepo } from './types.js';
 import { iso, parseRow, parseRows, withTenant } from './with-tenant.js';
 
@@ -162,12 +163,13 @@ export function createMessageRepo(sql: Sql): MessageRepo {
      * repeated within the batch counts once, first wins). Creates missing chats, moves each chat's last
      * message forward and adds new inbound (not fromMe) messages to its unread count.
      */
-    async insertMany(tenantId, messages) {
+    async insertMany(tenantId, messages, fence) {
       if (messages.length === 0) return [];
       const firstById = new Map<string, Message>();
       for (const m of messages) if (!firstById.has(m.id)) firstById.set(m.id, m);
       const batch = [...firstById.values()];
       return withTenant(sql, tenantId, async (tx) => {
+        await checkFence(tx, tenantId, fence);
         const fresh = await insertNew(tx, tenantId, batch);
         if (fresh.size === 0) return [];
         await updateChats(tx, tenantId, [...fresh]);
@@ -175,7 +177,7 @@ export function createMessageRepo(sql: Sql): MessageRepo {
       });
     },
 
-    async updateAcks(tenantId, acks) {
+    async updateAcks(tenantId, acks, fence) {
       if (acks.length === 0) return [];
       // Last write per id wins within the batch; GREATEST keeps acks monotonic across batches.
       const latest = new Map<string, number>();
@@ -183,6 +185,7 @@ export function createMessageRepo(sql: Sql): MessageRepo {
       const ids = [...latest.keys()];
       const levels = ids.map((id) => latest.get(id) ?? 0);
       return withTenant(sql, tenantId, async (tx) => {
+        await checkFence(tx, tenantId, fence);
         const rows = await tx`
           UPDATE messages m SET ack = u.ack
           FROM unnest(${ids}::text[], ${levels}::smallint[]) AS u(id, ack)

@@ -82,6 +82,15 @@ export interface MessagePage {
   nextCursor: string | null;
 }
 
+/**
+ * The lease epoch a session write is made under (messages, acks, media from a tenant's session): the
+ * write is refused with StaleEpochError when a newer epoch is recorded for the tenant. Omitted: no check
+ * (writes that do not come from a session, tests).
+ */
+export interface Fence {
+  epoch: number;
+}
+
 export interface MessageRepo {
   /** Newest first. `before` is an opaque cursor from a previous page. Bad cursor -> ValidationError. */
   page(tenantId: string, chatId: string, opts: { before?: string; limit: number }): Promise<MessagePage>;
@@ -90,9 +99,9 @@ export interface MessageRepo {
    * Idempotent on (tenant, id): returns only the messages that were new (a redelivery returns nothing).
    * Creates missing chats and updates each chat's last message.
    */
-  insertMany(tenantId: string, messages: Message[]): Promise<Message[]>;
+  insertMany(tenantId: string, messages: Message[], fence?: Fence): Promise<Message[]>;
   /** Moves acks forward only (a late "delivered" never undoes "read"); returns the rows that changed. */
-  updateAcks(tenantId: string, acks: { id: string; ack: Ack }[]): Promise<{ id: string; chatId: string; ack: Ack }[]>;
+  updateAcks(tenantId: string, acks: { id: string; ack: Ack }[], fence?: Fence): Promise<{ id: string; chatId: string; ack: Ack }[]>;
 }
 
 export type IdempotencyBegin =
@@ -123,7 +132,7 @@ export interface MediaRecord {
 }
 
 export interface MediaRepo {
-  put(tenantId: string, media: Omit<MediaRecord, 'sizeBytes' | 'sha256'>): Promise<void>;
+  put(tenantId: string, media: Omit<MediaRecord, 'sizeBytes' | 'sha256'>, fence?: Fence): Promise<void>;
   get(tenantId: string, messageId: string): Promise<MediaRecord | null>;
 }
 

@@ -1,0 +1,19 @@
+import { Type } from '@sinclair/typebox';
+import { StaleEpochError, ValidationError } from '../domain/errors.js';
+import type { TxSql } from './db.js';
+import type { Fence } from './types.js';
+import { parseRow } from './with-tenant.js';
+
+/**
+ * The fencing check of a session write, inside the write's own transaction: refused (StaleEpochError)
+ * when the session row records a newer lease epoch than the writer's. The row is read FOR SHARE, so a
+ * claim of a newer epoch (an UPDATE of that row) waits for this transaction to commit, and no write of
+ * an older holder can commit after a newer claim did. No session row: no lease was ever recorded.
+ */
+export async function checkFence(tx: TxSql, tenantId: string, fence: Fence | undefined): Promise<void> {
+  if (fence === undefined) return;
+  if (!Number.isSafeInteger(fence.epoch) || fence.epoch < 0) throw new ValidationError('lease epoch must be a non-negative integer');
+  const rows = await tx`SELECT lease_epoch FROM sessions WHERE tenant_id = ${tenantId} FOR SHARE`;
+  const row = parseRow(Type.Object({ lease_epoch: Type.String({ pattern: '^\\d+$' }) }), rows, 'session');
+  if (row !== null && Number(row.lease_epoch) > fence.epoch) throw new StaleEpochError(tenantId, fence.epoch);
+}
