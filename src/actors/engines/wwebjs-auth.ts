@@ -1,5 +1,5 @@
-import { readFile, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 import type WAWebJS from 'whatsapp-web.js';
 import type { AuthStore } from '../../domain/auth-store.js';
 import type { Logger } from '../../domain/log.js';
@@ -84,6 +84,8 @@ export function createWwebjsStore(port: AuthStore, opts: StoreAdapterOptions): W
     async extract({ session, path }) {
       const zip = await port.extract(session);
       if (zip === null) throw new Error(`remote auth session ${session} vanished between sessionExists and extract`);
+      // A fresh node has no data folder yet.
+      await mkdir(dirname(path), { recursive: true });
       await writeFile(path, zip);
     },
 

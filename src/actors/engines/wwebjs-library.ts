@@ -1,3 +1,7 @@
+import { createReadStream } from 'node:fs';
+import { unlink } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { pipeline } from 'node:stream/promises';
 import type WAWebJS from 'whatsapp-web.js';
 
 /**
@@ -78,15 +82,51 @@ export async function loadWwebjsLibrary(): Promise<WwebjsLibrary> {
         case 'local':
           return new LocalAuth({ clientId: spec.clientId, dataPath: spec.dataPath });
         case 'remote':
-          return new RemoteAuth({
-            clientId: spec.clientId,
-            dataPath: spec.dataPath,
-            store: spec.store,
-            backupSyncIntervalMs: spec.backupSyncIntervalMs,
-          });
+          return waitForUnzip(
+            new RemoteAuth({
+              clientId: spec.clientId,
+              dataPath: spec.dataPath,
+              store: spec.store,
+              backupSyncIntervalMs: spec.backupSyncIntervalMs,
+            }),
+          );
         case 'none':
           return new NoAuth();
       }
     },
   };
+}
+
+interface UnzipExtract extends NodeJS.WritableStream {
+  /** Resolves on 'close': every file written. */
+  promise(): Promise<void>;
+}
+interface Unzipper {
+  Extract(opts: { path: string; concurrency?: number }): UnzipExtract;
+}
+function isUnzipper(value: unknown): value is Unzipper {
+  return typeof value === 'object' && value !== null && typeof (value as Partial<Unzipper>).Extract === 'function';
+}
+
+/**
+ * whatsapp-web.js 1.34.7 RemoteAuth unzips the restored session and resolves on unzipper's 'finish',
+ * which fires when the zip has been read, before the files are written ('close'): Chromium can then
+ * start on a half-written profile. We replace that one step to wait for 'close', using the very
+ * unzipper RemoteAuth loads (its optional dependency, resolved from whatsapp-web.js' own folder).
+ * Covered by tests/integration/wwebjs/remote-auth-store.test.ts (the restored files are complete).
+ */
+function waitForUnzip(auth: WAWebJS.RemoteAuth): WAWebJS.RemoteAuth {
+  const fromWwebjs = createRequire(createRequire(import.meta.url).resolve('whatsapp-web.js'));
+  const unzipper: unknown = fromWwebjs('unzipper');
+  if (!isUnzipper(unzipper)) throw new Error('whatsapp-web.js RemoteAuth needs its optional dependency unzipper');
+  const target = auth as WAWebJS.RemoteAuth & { userDataDir?: string };
+  Object.assign(target, {
+    async unCompressSession(zipPath: string): Promise<void> {
+      if (target.userDataDir === undefined) throw new Error('RemoteAuth has no profile folder yet');
+      const extract = unzipper.Extract({ path: target.userDataDir, concurrency: 10 });
+      await Promise.all([pipeline(createReadStream(zipPath), extract), extract.promise()]);
+      await unlink(zipPath);
+    },
+  });
+  return auth;
 }
