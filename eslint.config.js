@@ -23,4 +23,12 @@ export default tseslint.config(
     files: ['src/config.ts', 'tests/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', '*.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
   },
+  {
+    // The seed-style test page: a plain browser script next to the Socket.IO client bundle.
+    files: ['src/http/test-client/*.js'],
+    languageOptions: {
+      sourceType: 'script',
+      globals: { window: 'readonly', document: 'readonly', fetch: 'readonly', io: 'readonly' },
+    },
+  },
 );

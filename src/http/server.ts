@@ -26,6 +26,7 @@ import { permissionRoutes } from './routes/permissions/index.js';
 import { messageRoutes } from './routes/messages/index.js';
 import { profilePhotoRoutes } from './routes/profile-photo/index.js';
 import { whatsappRoutes } from './routes/whatsapp/index.js';
+import { testClientRoutes } from './test-client/index.js';
 import { metricsRoutes, type MetricsSource } from './routes/metrics/index.js';
 import type { HttpMetricsHooks } from '../metrics/hooks.js';
 import type { SessionService } from '../supervisor/sessions/session-service.js';
@@ -201,5 +202,6 @@ async function register(app: HttpApp, deps: HttpDeps, hasher: PasswordHasher, cl
     await app.register(whatsappRoutes, { prefix: '/api/whatsapp', sessions: live, guard });
     await app.register(messageRoutes, { prefix: '/api/chats', store, sessions: live, guard, mediaMaxBytes: config.MEDIA_MAX_BYTES });
     await app.register(profilePhotoRoutes, { prefix: '/api/media/profile-photo', store, sessions: live, guard });
+    await app.register(testClientRoutes);
   }
 }

@@ -56,9 +56,14 @@ describe('seed flows end to end', () => {
     const socket = await connectSocket(stack.url, admin.accessToken);
     expect((await api(stack.url, 'POST', '/api/whatsapp/init', { token: admin.accessToken })).status).toBe(200);
     const qr = decodeQrDataUrl(await socket.next<string>('qr'));
+    // The same code is readable over REST, as text, for clients without an image decoder.
+    const shown = await api<{ qr: string; image: string }>(stack.url, 'GET', '/api/whatsapp/qr', { token: admin.accessToken });
+    expect(shown.body.qr).toBe(qr);
+    expect(decodeQrDataUrl(shown.body.image)).toBe(qr);
     expect((await phone(stack.simUrl, 'POST', `/phones/${number}/link`, { qr })).status).toBe(200);
     await socket.next<{ status: string }>('session_status', (s) => s.status === 'connected');
 
+    expect((await api(stack.url, 'GET', '/api/whatsapp/qr', { token: admin.accessToken })).status).toBe(404);
     const status = await api<{ status: string; desiredState: string }>(stack.url, 'GET', '/api/whatsapp/status', { token: admin.accessToken });
     expect(status.body).toMatchObject({ status: 'connected', desiredState: 'active' });
     const chats = await api<Chat[]>(stack.url, 'GET', '/api/chats', { token: admin.accessToken });

@@ -27,6 +27,8 @@ export interface IngestDeps {
   onFenced(tenantId: string): void;
   /** The session's credentials changed (persisted); the node refreshes what a restarted actor gets. */
   onCredentials(tenantId: string, credentials: string | null): void;
+  /** The session shows a new QR code (its text, for GET /api/whatsapp/qr). */
+  onQr?(tenantId: string, qr: string): void;
   /** A status was stored; the node reacts (logged_out -> desired stopped, ...). */
   onStatus(tenantId: string, status: string, reason: string | null): Promise<void>;
   /** How long a write is retried while the database is unreachable. Default 60 000 ms. */
@@ -143,6 +145,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         deps.sink.publish(tenantId, { name: 'session_status', payload: { status: event.status, reason: event.reason } });
         return;
       case 'evt.qr':
+        deps.onQr?.(tenantId, event.qr);
         deps.sink.publish(tenantId, { name: 'qr', payload: await qrDataUrl(event.qr) });
         return;
       case 'evt.credentials': {

@@ -17,6 +17,7 @@ import type { EventSink } from './event-sink.js';
 import { createIngest, type Ingest } from './ingest.js';
 import type { LeaseManager } from './leases.js';
 import { createPhotoCache } from './photo-cache.js';
+import { qrDataUrl } from './qr-image.js';
 import { restoreActive } from './restore.js';
 
 /** What REST answers for a tenant's session. */
@@ -39,6 +40,8 @@ export interface SessionService {
   /** Unlink the device, forget the credentials, desired state `stopped`. */
   logout(tenantId: string): Promise<SessionView>;
   status(tenantId: string): Promise<SessionView>;
+  /** The QR code the session shows right now (text and PNG data URL); null when it shows none. */
+  currentQr(tenantId: string): Promise<{ qr: string; image: string } | null>;
   /** Sends through the live session; the sent message is stored before it is returned. */
   send(tenantId: string, chatId: string, content: OutgoingMessage): Promise<Message>;
   /** Media bytes the store does not have yet, fetched through the session and then stored. */
@@ -79,6 +82,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
    * from it, so updating `credentials` in place means a restarted actor reconnects without a QR.
    */
   const options = new Map<string, SessionActorOptions>();
+  /** The QR each linking session shows now; cleared by any later status (connected, failed ...). */
+  const qrs = new Map<string, string>();
 
   const metrics = deps.metrics;
   const call = <R>(tenantId: string, command: SessionCommand, timeoutMs = config.ACTOR_CALL_TIMEOUT_MS): Promise<R> => {
@@ -109,11 +114,15 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       metrics?.leaseLost('fenced');
       void supervisor.stop(tenantId, 'lease lost').finally(() => leases.release(tenantId));
     },
+    onQr(tenantId, qr) {
+      qrs.set(tenantId, qr);
+    },
     onCredentials(tenantId, credentials) {
       const opts = options.get(tenantId);
       if (opts !== undefined) opts.credentials = credentials;
     },
     async onStatus(tenantId, status) {
+      if (status !== 'qr') qrs.delete(tenantId);
       // Linking ended for good: the next start needs the admin (init) again, not a restart loop.
       if (status === 'logged_out' || status === 'failed') await store.sessions.setDesired(tenantId, 'stopped');
     },
@@ -203,6 +212,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     },
 
     status: view,
+
+    async currentQr(tenantId) {
+      const qr = qrs.get(tenantId);
+      return qr === undefined ? null : { qr, image: await qrDataUrl(qr) };
+    },
 
     async send(tenantId, chatId, content) {
       const reply = await call<SendReply>(tenantId, { type: 'session.send', chatId, body: content.body, ...(content.media ? { media: content.media } : {}) });

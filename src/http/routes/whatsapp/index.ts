@@ -2,7 +2,8 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { SessionService } from '../../../supervisor/sessions/session-service.js';
 import { principalOf, protect, type Guard } from '../../auth/guard.js';
 import { errorResponses } from '../../errors.js';
-import { SessionView } from './schemas.js';
+import { NotFoundError } from '../../../domain/errors.js';
+import { QrView, SessionView } from './schemas.js';
 
 export interface WhatsappRoutesOptions {
   sessions: SessionService;
@@ -39,6 +40,26 @@ export const whatsappRoutes: FastifyPluginAsyncTypebox<WhatsappRoutesOptions> = 
       },
     },
     async (request) => sessions.logout(principalOf(request).tenantId),
+  );
+
+  app.get(
+    '/qr',
+    {
+      schema: {
+        tags: ['whatsapp'],
+        summary: 'The QR code the session shows now',
+        description:
+          'Its text and a PNG data URL (the same image as the Socket.IO `qr` event). 404 when the session ' +
+          'is not waiting for a scan. With the sandbox engine, the text is what the simulator\'s ' +
+          '`POST /phones/:number/link` takes.',
+        response: { 200: QrView, ...errorResponses(404, 503) },
+      },
+    },
+    async (request) => {
+      const qr = await sessions.currentQr(principalOf(request).tenantId);
+      if (qr === null) throw new NotFoundError('QR code (the session is not waiting for a scan)');
+      return qr;
+    },
   );
 
   app.get(

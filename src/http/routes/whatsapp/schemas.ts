@@ -10,3 +10,11 @@ export const SessionView = Type.Object(
   },
   { title: 'SessionView' },
 );
+
+export const QrView = Type.Object(
+  {
+    qr: Type.String({ description: 'The QR text a phone reads.' }),
+    image: Type.String({ description: 'PNG data URL of the QR code.' }),
+  },
+  { title: 'QrView' },
+);
