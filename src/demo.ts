@@ -30,17 +30,19 @@ async function demoSecret(dataDir: string): Promise<string> {
 async function main(): Promise<void> {
   const env = readEnv();
   const dataDir = env.DATA_DIR ?? './data';
-  const simPort = env.SIM_PORT ?? '3100';
+  // The simulator first: its real address (SIM_PORT may be 0) is what the sandbox engine dials.
+  const simPort = Number(env.SIM_PORT ?? '3100');
+  const simLog = createLogger({ level: 'warn' });
+  const simulator = createSimulator({ port: Number.isInteger(simPort) ? simPort : 3100, host: '127.0.0.1', log: simLog });
+  const simUrl = await simulator.listen();
   const config = loadConfig({
     WA_ENGINE: 'sandbox',
-    SIM_URL: `http://127.0.0.1:${simPort}`,
     LOG_LEVEL: 'warn',
     JWT_SECRET: await demoSecret(dataDir),
     ...env,
+    SIM_URL: simUrl,
   });
   const log = createLogger({ level: config.LOG_LEVEL });
-  const simulator = createSimulator({ port: config.SIM_PORT, host: '127.0.0.1', log });
-  const simUrl = await simulator.listen();
   await seedDemoPhones(simUrl);
   const node = await startNode({ config, log });
   installShutdown(

@@ -42,6 +42,10 @@ export const messageRoutes: FastifyPluginAsyncTypebox<MessageRoutesOptions> = as
         },
         response: { 201: MessageSchema, ...errorResponses(400, 403, 404, 409, 413, 503, 504) },
       },
+      // The parts are still unread here: validation gets a placeholder, readUpload checks the real parts.
+      preValidation: async (request) => {
+        if (request.isMultipart()) request.body = {};
+      },
     },
     async (request, reply) => {
       const principal = principalOf(request);

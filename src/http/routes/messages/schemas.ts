@@ -20,18 +20,16 @@ export const SendJsonBody = Type.Object(
 );
 
 /**
- * Documents the multipart form. Deliberately without `type: 'object'`: @fastify/multipart streams the
- * parts to the handler (readUpload checks them), so the validator sees no parsed body; `properties`
- * alone constrains objects only and lets that pass.
+ * Documents the multipart form. @fastify/multipart streams the parts to the handler (readUpload checks
+ * them), so the validator sees the placeholder `{}` the route sets, never the file.
  */
-export const SendMultipartBody = Type.Unsafe<unknown>({
-  description: 'A media upload: one `file` part and an optional `body` caption.',
-  properties: {
-    file: { type: 'string', format: 'binary', description: 'The file to send.' },
-    body: { type: 'string', maxLength: 65_536, description: 'Caption.' },
+export const SendMultipartBody = Type.Object(
+  {
+    file: Type.Optional(Type.Unsafe<unknown>({ type: 'string', format: 'binary', description: 'The file to send (required).' })),
+    body: Type.Optional(Type.String({ maxLength: 65_536, description: 'Caption.' })),
   },
-  required: ['file'],
-});
+  { description: 'A media upload: one `file` part and an optional `body` caption.' },
+);
 
 export const IdempotencyHeaders = Type.Object({
   'idempotency-key': Type.Optional(
