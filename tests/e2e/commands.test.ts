@@ -63,6 +63,17 @@ describe('REST commands through a live session', () => {
     expect(other.text).toMatch(/different request/);
   });
 
+  it('publishes acks as the contact receives and reads a sent message, and stores them', async () => {
+    const sent = await api<Message>(stack.url, 'POST', `/api/chats/${t.chatId}/messages`, { token: t.admin.accessToken, body: { body: 'did you read this?' } });
+    expect(sent.status).toBe(201);
+    await t.socket.next<{ id: string; ack: number }>('message_ack', (a) => a.id === sent.body.id && a.ack === 2);
+    expect((await phone(stack.simUrl, 'POST', `/phones/${t.contact}/read`, { chatId: `${t.number}@c.us` })).status).toBeLessThan(300);
+    await t.socket.next<{ id: string; ack: number }>('message_ack', (a) => a.id === sent.body.id && a.ack === 3);
+    await stack.node.sessions.drain();
+    const page = await api<{ messages: Message[] }>(stack.url, 'GET', `/api/chats/${t.chatId}/messages`, { token: t.admin.accessToken });
+    expect(page.body.messages.find((m) => m.id === sent.body.id)?.ack).toBe(3);
+  });
+
   it('uploads a file with a caption as multipart, and serves it back', async () => {
     const form = new FormData();
     form.append('body', 'the picture');
