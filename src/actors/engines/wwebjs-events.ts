@@ -4,7 +4,7 @@ import type { DisconnectReason, EngineAccount, EngineEvent, EngineState } from '
 import { backfillHistory, type BackfillLimits } from './wwebjs-backfill.js';
 import type { WwebjsEventArgs, WwebjsEventName } from './wwebjs-library.js';
 import { ackOf, disconnectReasonOf, engineStateOf, mediaInfoOf, rawChatIdOf } from './wwebjs-mapping.js';
-import type { WwebjsRun } from './wwebjs.js';
+import type { WwebjsRun } from './wwebjs-run.js';
 
 /**
  * whatsapp-web.js client events -> Engine events. Handlers run synchronously when the client emits

@@ -1,5 +1,4 @@
 import { mkdir } from 'node:fs/promises';
-import type WAWebJS from 'whatsapp-web.js';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
 import {
@@ -16,43 +15,19 @@ import {
   type ProfilePhoto,
   type SentMessage,
 } from './engine.js';
-import { ChatIdResolver } from './wwebjs-backfill.js';
-import { findSetpriv, assertChromium, puppeteerOptions } from './wwebjs-chromium.js';
+import { assertChromium, findSetpriv } from './wwebjs-chromium.js';
 import * as commands from './wwebjs-commands.js';
-import { createWwebjsStore, profileDir, removeProfile, sessionName, type WwebjsAuth } from './wwebjs-auth.js';
-import { loadWwebjsLibrary, type WwebjsClient, type WwebjsLibrary } from './wwebjs-library.js';
+import { profileDir, removeProfile, sessionName, type WwebjsAuth } from './wwebjs-auth.js';
+import { loadWwebjsLibrary, type WwebjsLibrary } from './wwebjs-library.js';
 import { InitTimeoutError, startFailureOf } from './wwebjs-mapping.js';
 import { defaultReaper, killSession, prepareProfile, type BrowserReaper } from './wwebjs-processes.js';
 import { resolveOptions, type ResolvedWwebjsOptions, type WwebjsEngineOptions } from './wwebjs-options.js';
 import { attachClientEvents, type RunEvents } from './wwebjs-events.js';
+import { createRun, mayDeleteStored, storesRemoteSession, type WwebjsRun } from './wwebjs-run.js';
 import { backoffDelay, withTimeout } from './wwebjs-util.js';
 
 export type { WwebjsEngineOptions } from './wwebjs-options.js';
-
-/** One launch of whatsapp-web.js: a client, its Chromium, and what we learned about it. */
-export interface WwebjsRun {
-  client: WwebjsClient;
-  strategy: WAWebJS.AuthStrategy;
-  ids: ChatIdResolver;
-  browserPid: number | null;
-  qrIndex: number;
-  /** Reached `ready` in this run (only then is the profile worth uploading on stop). */
-  ready: boolean;
-  /** Last `change_state` state, recorded synchronously (RemoteAuth deletes before `disconnected`). */
-  lastWaState: string | null;
-  /** The phone unlinked this device: the stored session may be deleted. */
-  unlinked: boolean;
-  health: NodeJS.Timeout | null;
-  teardown: Promise<void> | null;
-}
-
-/** RemoteAuth's upload of the profile folder; JS-only in whatsapp-web.js (not in index.d.ts). */
-interface StoresRemoteSession {
-  storeRemoteSession(options?: { emit?: boolean }): Promise<void>;
-}
-function storesRemoteSession(strategy: unknown): strategy is StoresRemoteSession {
-  return typeof strategy === 'object' && strategy !== null && typeof (strategy as Partial<StoresRemoteSession>).storeRemoteSession === 'function';
-}
+export type { WwebjsRun } from './wwebjs-run.js';
 
 /**
  * `Engine` over whatsapp-web.js on the system Chromium (docs/wwebjs.md). Client events are handled one
@@ -242,59 +217,6 @@ export class WwebjsEngine implements Engine {
     void this.#runClient().catch((err: unknown) => this.#log.error({ err }, 'wwebjs launch failed unexpectedly'));
   }
 
-  #createRun(library: WwebjsLibrary): WwebjsRun {
-    const auth = this.#auth;
-    const dataPath = this.#opts.dataPath;
-    // Bound late: the strategy's store asks the run that exists by the time it deletes.
-    let current: WwebjsRun | null = null;
-    const strategy = library.createAuthStrategy(
-      auth.kind === 'remote'
-        ? {
-            kind: 'remote',
-            clientId: this.tenantId,
-            dataPath,
-            backupSyncIntervalMs: auth.backupSyncIntervalMs ?? 300_000,
-            store: createWwebjsStore(auth.store, {
-              dataPath,
-              log: this.#log,
-              mayDelete: () => this.#loggingOut || (current !== null && mayDeleteStored(current)),
-              onSaveError: (err) => this.#onStoreError(err),
-            }),
-          }
-        : auth.kind === 'local'
-          ? { kind: 'local', clientId: this.tenantId, dataPath }
-          : { kind: 'none' },
-    );
-    const client = library.createClient(this.#clientOptions(strategy));
-    current = { client, strategy, ids: new ChatIdResolver(client), browserPid: null, qrIndex: 0, ready: false, lastWaState: null, unlinked: false, health: null, teardown: null };
-    return current;
-  }
-
-  #clientOptions(strategy: WAWebJS.AuthStrategy): WAWebJS.ClientOptions {
-    const o = this.#opts;
-    const puppeteer = puppeteerOptions(
-      {
-        chromiumPath: o.chromiumPath,
-        profileDir: this.#profileDir,
-        isRoot: o.isRoot,
-        rendererHeapMb: o.rendererHeapMb,
-        proxyServer: this.#proxy?.server,
-        setprivPath: this.#setpriv ?? null,
-      },
-      o.launchTimeoutMs,
-    );
-    const proxyAuth = this.#proxy?.username !== undefined ? { username: this.#proxy.username, password: this.#proxy.password ?? '' } : undefined;
-    return {
-      authStrategy: strategy,
-      puppeteer,
-      webVersion: o.webVersion,
-      webVersionCache: o.webVersionCache,
-      qrMaxRetries: o.qrMaxRetries,
-      takeoverOnConflict: false,
-      ...(proxyAuth === undefined ? {} : { proxyAuthentication: proxyAuth }),
-    };
-  }
-
   async #runClient(): Promise<void> {
     const library = this.#library;
     if (!library || !this.#running) return;
@@ -302,7 +224,17 @@ export class WwebjsEngine implements Engine {
     const prepared = await prepareProfile(this.#profileDir);
     if (prepared.killed > 0) this.#log.warn({ killed: prepared.killed }, 'killed a leftover Chromium of this session before launch');
     if (!this.#running) return;
-    const run = this.#createRun(library);
+    const run = createRun(library, {
+      tenantId: this.tenantId,
+      auth: this.#auth,
+      opts: this.#opts,
+      profileDir: this.#profileDir,
+      proxy: this.#proxy,
+      setprivPath: this.#setpriv ?? null,
+      log: this.#log,
+      mayDelete: (r) => this.#loggingOut || mayDeleteStored(r),
+      onStoreError: (err) => this.#onStoreError(err),
+    });
     this.#run = run;
     this.#reaper.track(this.#profileDir, null);
     attachClientEvents(run, this.#runEvents(run));
@@ -444,9 +376,4 @@ export class WwebjsEngine implements Engine {
       }
     });
   }
-}
-
-/** The stored session goes only when the account is really gone (see wwebjs-auth.ts, mayDelete). */
-function mayDeleteStored(run: WwebjsRun): boolean {
-  return run.unlinked || run.lastWaState === 'UNPAIRED' || run.lastWaState === 'UNPAIRED_IDLE';
 }
