@@ -1,10 +1,12 @@
 import { hostname } from 'node:os';
+import { fileURLToPath } from 'node:url';
 import type { Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import type { Logger } from './domain/log.js';
 import type { AccessChange } from './http/access-events.js';
 import { createRealtime, type Realtime } from './http/realtime/index.js';
 import { buildApp, type HttpApp } from './http/server.js';
+import { registerConsole } from './http/static.js';
 import { countLeaseAcquisitions } from './metrics/leases.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { fastifyServerOptions } from './http/uws-adapter.js';
@@ -40,7 +42,11 @@ export interface StartNodeOptions {
   restore?: boolean;
   /** Default: a fresh `createMetrics()` (its own registry, so several nodes in one process stay apart). */
   metrics?: Metrics;
+  /** The web console's build (`npm run build`); default `dist/console` at the repository root. */
+  consoleDir?: string;
 }
+
+const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console', import.meta.url));
 
 /**
  * The composition root of one node: config -> store -> supervisor -> sessions -> http + realtime. Used
@@ -99,7 +105,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       sessions,
       onAccessChange,
       serverOptions: await fastifyServerOptions(config.HTTP_SERVER),
-      beforeReady: (fastify) => {
+      beforeReady: async (fastify) => {
         realtime = createRealtime({
           fastify,
           httpServer: config.HTTP_SERVER,
@@ -110,6 +116,11 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
           metrics,
         });
         metrics.observeRealtime(realtime);
+        await registerConsole(fastify, {
+          distDir: opts.consoleDir ?? DEFAULT_CONSOLE_DIR,
+          // The demo's simulated-phone panel, only where there is a simulator.
+          demo: config.WA_ENGINE === 'sandbox' ? { simulatorUrl: config.SIM_URL, authenticate: (token) => fastify.authenticateToken(token) } : undefined,
+        });
       },
       metrics,
     });
