@@ -53,7 +53,8 @@ export interface LeaseManagerOptions {
    * timeout must be shorter.
    */
   fenceMarginMs?: number;
-  metrics?: LeaseMetricsHooks;
+  /** Renewals and losses; acquisitions are counted from outside (metrics/leases.ts). */
+  metrics?: Pick<LeaseMetricsHooks, 'leaseRenewed' | 'leaseLost'>;
 }
 
 interface HeldEntry {
@@ -143,7 +144,6 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager & { 
     const lease = { tenantId, epoch };
     held.set(tenantId, { lease, validUntil: sentAt + ttlMs });
     log.debug({ tenantId, epoch }, 'lease acquired');
-    opts.metrics?.leaseAcquired();
     return lease;
   }
 

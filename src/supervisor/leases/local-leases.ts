@@ -1,4 +1,3 @@
-import type { LeaseMetricsHooks } from '../../metrics/hooks.js';
 import type { Store } from '../../store/types.js';
 import type { Lease, LeaseManager } from './lease-manager.js';
 
@@ -7,7 +6,7 @@ import type { Lease, LeaseManager } from './lease-manager.js';
  * moved forward on every claim, so a restarted node fences off anything its previous run left in
  * flight. Running a second node on the same database is refused at start (see store/node-lock.ts).
  */
-export function createLocalLeases(opts: { store: Store; nodeId: string; metrics?: Pick<LeaseMetricsHooks, 'leaseAcquired'> }): LeaseManager {
+export function createLocalLeases(opts: { store: Store; nodeId: string }): LeaseManager {
   const held = new Map<string, Lease>();
   return {
     async acquire(tenantId) {
@@ -18,7 +17,6 @@ export function createLocalLeases(opts: { store: Store; nodeId: string; metrics?
       await opts.store.sessions.claim(tenantId, epoch, opts.nodeId);
       const lease = { tenantId, epoch };
       held.set(tenantId, lease);
-      opts.metrics?.leaseAcquired();
       return lease;
     },
     held: (tenantId) => held.get(tenantId),

@@ -42,6 +42,8 @@ export interface Ingest {
   accept(tenantId: string, epoch: number, event: SessionEvent): void;
   /** Resolves when every queued event of every tenant is handled. */
   drain(): Promise<void>;
+  /** Resolves when every queued event of this tenant is handled (its actor is stopped: no new ones). */
+  drainTenant(tenantId: string): Promise<void>;
 }
 
 /** Most messages in one transaction. */
@@ -87,7 +89,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         let n = 0;
         while (n < q.events.length && n < MAX_BATCH && q.events[n]?.type === 'evt.message') n++;
         const batch = q.events.splice(0, n) as MessageEvent[];
-        await guarded(tenantId, () => storeMessages(tenantId, batch), (ok) => deps.confirm(tenantId, batch.map((e) => e.deliveryId), ok));
+        await guarded(tenantId, () => storeMessages(tenantId, q.epoch, batch), (ok) => deps.confirm(tenantId, batch.map((e) => e.deliveryId), ok));
       } else {
         q.events.shift();
         await guarded(tenantId, () => handleOne(tenantId, q.epoch, head), () => undefined);
@@ -122,15 +124,15 @@ export function createIngest(deps: IngestDeps): Ingest {
     }
   }
 
-  async function storeMessages(tenantId: string, batch: MessageEvent[]): Promise<void> {
+  async function storeMessages(tenantId: string, epoch: number, batch: MessageEvent[]): Promise<void> {
     const started = performance.now();
-    const fresh = await deps.store.messages.insertMany(tenantId, batch.map((e) => e.message));
+    const fresh = await deps.store.messages.insertMany(tenantId, batch.map((e) => e.message), { epoch });
     deps.metrics?.persistBatch(batch.length, (performance.now() - started) / 1000);
     deps.metrics?.messages('in', fresh.reduce((n, m) => (m.fromMe ? n : n + 1), 0));
     const freshIds = new Set(fresh.map((m) => m.id));
     for (const e of batch) {
       if (e.media !== null && freshIds.has(e.message.id)) {
-        await deps.store.media.put(tenantId, { messageId: e.message.id, mimetype: e.media.mimetype, filename: e.media.filename, data: e.media.data });
+        await deps.store.media.put(tenantId, { messageId: e.message.id, mimetype: e.media.mimetype, filename: e.media.filename, data: e.media.data }, { epoch });
       }
     }
     publishMessages(tenantId, fresh);
@@ -155,7 +157,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         return;
       }
       case 'evt.history': {
-        const fresh = await deps.store.messages.insertMany(tenantId, event.messages);
+        const fresh = await deps.store.messages.insertMany(tenantId, event.messages, { epoch });
         // The network's view of each chat (name, unread, last message) wins over what inserts counted.
         await deps.store.chats.upsertMany(tenantId, event.chats);
         publishMessages(tenantId, fresh);
@@ -163,7 +165,7 @@ export function createIngest(deps: IngestDeps): Ingest {
         return;
       }
       case 'evt.ack': {
-        const changed = await deps.store.messages.updateAcks(tenantId, [{ id: event.id, ack: event.ack }]);
+        const changed = await deps.store.messages.updateAcks(tenantId, [{ id: event.id, ack: event.ack }], { epoch });
         for (const c of changed) deps.sink.publish(tenantId, { name: 'message_ack', chatId: c.chatId, payload: c });
         return;
       }
@@ -187,5 +189,9 @@ export function createIngest(deps: IngestDeps): Ingest {
     }
   }
 
-  return { accept, drain };
+  async function drainTenant(tenantId: string): Promise<void> {
+    for (let q = queues.get(tenantId); q !== undefined; q = queues.get(tenantId)) await q.running;
+  }
+
+  return { accept, drain, drainTenant };
 }

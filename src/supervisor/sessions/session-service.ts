@@ -19,6 +19,7 @@ import type { LeaseManager } from './leases.js';
 import { createPhotoCache } from './photo-cache.js';
 import { qrDataUrl } from './qr-image.js';
 import { restoreActive } from './restore.js';
+import type { SessionHost } from './session-host.js';
 
 /** What REST answers for a tenant's session. */
 export interface SessionView {
@@ -72,7 +73,7 @@ export interface SessionServiceDeps {
 const ext = import.meta.url.endsWith('.ts') ? 'ts' : 'js';
 const defaultBehavior = new URL(`../../actors/session-actor.${ext}`, import.meta.url).href;
 
-export function createSessionService(deps: SessionServiceDeps): SessionService {
+export function createSessionService(deps: SessionServiceDeps): SessionService & SessionHost {
   const { store, supervisor, leases, config } = deps;
   const log = deps.log.child({ component: 'sessions' });
   const behaviorModule = deps.behaviorModule ?? defaultBehavior;
@@ -221,11 +222,12 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     async send(tenantId, chatId, content) {
       const reply = await call<SendReply>(tenantId, { type: 'session.send', chatId, body: content.body, ...(content.media ? { media: content.media } : {}) });
       // Stored here too (the engine also reports own messages as events): the caller can read it at once.
-      const fresh = await store.messages.insertMany(tenantId, [reply.message]);
+      const fence = leases.held(tenantId);
+      const fresh = await store.messages.insertMany(tenantId, [reply.message], fence);
       for (const m of fresh) deps.sink.publish(tenantId, { name: 'message', chatId: m.chatId, payload: m });
       metrics?.messages('out', fresh.length);
       if (content.media !== undefined && fresh.length > 0) {
-        await store.media.put(tenantId, { messageId: reply.id, mimetype: content.media.mimetype, filename: content.media.filename, data: content.media.data });
+        await store.media.put(tenantId, { messageId: reply.id, mimetype: content.media.mimetype, filename: content.media.filename, data: content.media.data }, fence);
       }
       return reply.message;
     },
@@ -235,7 +237,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
       if (message === null) throw new NotFoundError('Message');
       if (!message.hasMedia) return null;
       const media = await call<MediaPayload | null>(tenantId, { type: 'session.media', messageId });
-      if (media !== null) await store.media.put(tenantId, { messageId, mimetype: media.mimetype, filename: media.filename, data: media.data });
+      if (media !== null) await store.media.put(tenantId, { messageId, mimetype: media.mimetype, filename: media.filename, data: media.data }, leases.held(tenantId));
       return media;
     },
 
@@ -248,6 +250,23 @@ export function createSessionService(deps: SessionServiceDeps): SessionService {
     },
 
     drain: () => ingest.drain(),
+
+    resume,
+
+    async handOver(tenantId, reason) {
+      // Actor first (its engine disconnects), then what it reported, then the lease: the next owner
+      // connects only after this one is gone, and finds every message it acknowledged stored.
+      await supervisor.stop(tenantId, reason);
+      await ingest.drainTenant(tenantId);
+      options.delete(tenantId);
+      qrs.delete(tenantId);
+      await leases.release(tenantId);
+    },
+
+    running(tenantId) {
+      const status = supervisor.inspect(tenantId)?.status;
+      return status === 'starting' || status === 'running' || status === 'restarting';
+    },
 
     async close() {
       await ingest.drain();
