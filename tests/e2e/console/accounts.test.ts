@@ -241,7 +241,7 @@ describe('the console without a WhatsApp session', { timeout: 60_000 }, () => {
 
   it('refuses the employee a chat it was not given, even by its address', async () => {
     await employee.goto(`${server.url}/chats/${encodeURIComponent(CHAT_TWO)}`);
-    await employee.getByText('This chat is no longer assigned to you.').waitFor();
+    await employee.getByText('This chat is not available to you.').waitFor();
     await employee.waitForURL('**/chats');
     expect(await employee.locator('.chat-name').allTextContents()).toEqual(['Alice Shop']);
     expect(await employee.getByText('Looks great').count()).toBe(0);

@@ -25,18 +25,22 @@ export function ChatAccess({ api, chatId }: { api: Api; chatId: string }) {
     };
   }, [api, chatId]);
 
+  /** Optimistic: the box shows the new state at once, and goes back if the server refuses. */
   const toggle = async (employeeId: string, grant: boolean): Promise<void> => {
+    const set = (on: boolean): void =>
+      setAllowed((s) => {
+        const next = new Set(s);
+        if (on) next.add(employeeId);
+        else next.delete(employeeId);
+        return next;
+      });
+    set(grant);
     setPending((s) => new Set(s).add(employeeId));
     setError(null);
     try {
       await api.empty(`/api/permissions/${grant ? 'assign' : 'revoke'}`, { method: 'POST', body: { employeeId, chatId } });
-      setAllowed((s) => {
-        const next = new Set(s);
-        if (grant) next.add(employeeId);
-        else next.delete(employeeId);
-        return next;
-      });
     } catch (err) {
+      set(!grant);
       setError(messageOf(err));
     } finally {
       setPending((s) => {

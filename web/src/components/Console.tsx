@@ -46,7 +46,7 @@ export function Console({ api, user, route }: { api: Api; user: User; route: Rou
   const loseChat = useCallback((chatId: string) => {
     setChats((list) => (list === null ? list : removeChat(list, chatId)));
     if (openRef.current === chatId) {
-      setNotice('This chat is no longer assigned to you.');
+      setNotice('This chat is not available to you.');
       navigate({ name: 'chats', chatId: null }, { replace: true });
     }
   }, []);
@@ -73,9 +73,12 @@ export function Console({ api, user, route }: { api: Api; user: User; route: Rou
             }
             void loadChats();
             return;
-          case 'chat_updated':
-            setChats((list) => upsertChat(list ?? [], event.chat));
+          case 'chat_updated': {
+            // The open chat is being read: the server's count (it has no "read" command) is not shown.
+            const chat = event.chat.id === openRef.current ? { ...event.chat, unreadCount: 0 } : event.chat;
+            setChats((list) => upsertChat(list ?? [], chat));
             return;
+          }
           case 'message':
             setChats((list) => {
               const next = applyIncoming(list ?? [], event.message, openRef.current);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useState } from 'preact/hooks';
+import { useCallback, useEffect, useRef, useState } from 'preact/hooks';
 import { ApiError, type Api } from '../lib/api.js';
 import type { Bus } from '../lib/bus.js';
 import type { LiveEvent } from '../lib/realtime.js';
@@ -33,6 +33,11 @@ export function useWhatsapp(api: Api, bus: Bus<LiveEvent>, enabled: boolean): Wh
   const [demo, setDemo] = useState<DemoConfig | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
+  /**
+   * Counts live session events. A REST answer is a snapshot that may be older than an event that came
+   * while it travelled (init answers `starting` after the first `qr` arrived): it is dropped then.
+   */
+  const liveSeq = useRef(0);
 
   const apply = useCallback((next: SessionStatus, why: string | null | undefined) => {
     setStatus(next);
@@ -44,13 +49,15 @@ export function useWhatsapp(api: Api, bus: Bus<LiveEvent>, enabled: boolean): Wh
   }, []);
 
   const load = useCallback(async () => {
+    const seq = liveSeq.current;
     try {
       const answer = await api.json('/api/whatsapp/status', WhatsappStatus);
-      apply(answer.status, answer.reason);
+      if (seq === liveSeq.current) apply(answer.status, answer.reason);
     } catch (err) {
       // No session was ever started for this tenant.
-      if (err instanceof ApiError && err.status === 404) apply('stopped', null);
-      else setError(messageOf(err));
+      if (err instanceof ApiError && err.status === 404) {
+        if (seq === liveSeq.current) apply('stopped', null);
+      } else setError(messageOf(err));
     }
   }, [api, apply]);
 
@@ -68,13 +75,16 @@ export function useWhatsapp(api: Api, bus: Bus<LiveEvent>, enabled: boolean): Wh
           void load();
           return;
         case 'session_status':
+          liveSeq.current++;
           apply(event.status.status, event.status.reason);
           return;
         case 'qr':
+          liveSeq.current++;
           setStatus('qr');
           setQr(event.dataUrl);
           return;
         case 'pairing_code':
+          liveSeq.current++;
           setPairingCode(event.code);
           return;
         default:
