@@ -5,6 +5,7 @@ import { SignJWT, errors as joseErrors, jwtVerify, type JWTHeaderParameters } fr
 import type { Clock } from '../../domain/clock.js';
 import { UnauthenticatedError } from '../../domain/errors.js';
 import { Role } from '../../domain/types.js';
+import { createVerifiedTokens } from './verified-tokens.js';
 
 /**
  * Access tokens: short-lived HS256 JWTs. Keys are imported once (a KeyObject verifies ~40x faster than
@@ -48,6 +49,11 @@ export interface AccessTokenOptions {
   issuer: string;
   ttlS: number;
   clock: Clock;
+  /**
+   * Verified tokens remembered until their expiry (see verified-tokens.ts), so a client's repeated token
+   * is checked once. Default 10 000; 0 verifies every time.
+   */
+  verifiedCacheSize?: number;
 }
 
 /** Not secret: a short fingerprint so a token names the key it was signed with. */
@@ -72,6 +78,7 @@ export function createAccessTokens(opts: AccessTokenOptions): AccessTokens {
     if (!keys.has(kid)) keys.set(kid, createSecretKey(Buffer.from(previous, 'utf8')));
   }
   const invalid = () => new UnauthenticatedError('Invalid access token');
+  const verified = createVerifiedTokens<Principal>(opts.verifiedCacheSize ?? 10_000);
 
   const resolveKey = (header: JWTHeaderParameters): KeyObject => {
     const key = header.kid === undefined ? undefined : keys.get(header.kid);
@@ -94,6 +101,8 @@ export function createAccessTokens(opts: AccessTokenOptions): AccessTokens {
     },
 
     async verify(token) {
+      const cached = verified.get(token, opts.clock.now());
+      if (cached !== undefined) return { ...cached };
       let payload: unknown;
       try {
         // `algorithms` pins HS256: `alg: none` and any asymmetric-key confusion are refused by jose.
@@ -108,7 +117,10 @@ export function createAccessTokens(opts: AccessTokenOptions): AccessTokens {
       }
       // A refresh or foreign token signed with our key still must look exactly like an access token.
       if (!Value.Check(AccessClaims, payload)) throw invalid();
-      return { userId: payload.sub, tenantId: payload.tid, role: payload.role };
+      const principal: Principal = { userId: payload.sub, tenantId: payload.tid, role: payload.role };
+      // jose refuses a token once `exp <= now` (whole seconds): the entry ends at the same instant.
+      verified.put(token, principal, payload.exp * 1000);
+      return { ...principal };
     },
   };
 }

@@ -108,6 +108,41 @@ describe('access tokens', () => {
     expect((await rejection(ours.verify('not-a-jwt'))).code).toBe('WA_UNAUTHENTICATED');
   });
 
+  it('answers a repeated token from its cache of verified tokens, and never past the token expiry', async () => {
+    const clock = manualClock();
+    const tokens = createAccessTokens({ secret: SECRET, issuer: ISSUER, ttlS: 60, clock });
+    const who = principal();
+    const token = await tokens.sign(who);
+    expect(await tokens.verify(token)).toEqual(who);
+    clock.advance(59_999);
+    expect(await tokens.verify(token)).toEqual(who);
+    clock.advance(1);
+    expect(await rejection(tokens.verify(token))).toEqual({ code: 'WA_UNAUTHENTICATED', message: 'Access token expired' });
+  });
+
+  it('does not let a cached verification vouch for a different token of the same user', async () => {
+    const tokens = createAccessTokens({ secret: SECRET, issuer: ISSUER, ttlS: 900, clock: manualClock() });
+    const token = await tokens.sign(principal());
+    await tokens.verify(token);
+    const [header, payload = '', signature] = token.split('.');
+    const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as Record<string, unknown>;
+    expect((await rejection(tokens.verify(`${header}.${b64({ ...claims, role: 'admin' })}.${signature}`))).code).toBe('WA_UNAUTHENTICATED');
+    expect((await rejection(tokens.verify(`${token}x`))).code).toBe('WA_UNAUTHENTICATED');
+  });
+
+  it('verifies every time with the cache disabled, and keeps a bounded number of entries', async () => {
+    const { createVerifiedTokens } = await import('../../../src/http/auth/verified-tokens.js');
+    const cache = createVerifiedTokens<string>(2);
+    cache.put('a', 'A', 10);
+    cache.put('b', 'B', 10);
+    cache.put('c', 'C', 10);
+    expect([cache.get('a', 0), cache.get('b', 0), cache.get('c', 0), cache.size]).toEqual([undefined, 'B', 'C', 2]);
+    expect(cache.get('b', 10)).toBeUndefined();
+    const off = createVerifiedTokens<string>(0);
+    off.put('a', 'A', 10);
+    expect(off.get('a', 0)).toBeUndefined();
+  });
+
   it('reads the previous-secrets list from its comma-separated config form', () => {
     expect(parseSecretList('')).toEqual([]);
     expect(parseSecretList(' a , b,,c ')).toEqual(['a', 'b', 'c']);
