@@ -6,7 +6,8 @@ import { join } from 'node:path';
  * Finding and killing the Chromium processes of one session, so none outlives its actor.
  *
  * A session's processes are recognised by their command line: every Chromium process (browser,
- * renderers, utilities, zygotes) carries `--user-data-dir=<profile>`, and the profile folder is unique
+ * renderers, utilities, zygotes) carries `--user-data-dir=<profile>` (see cmdlineMatchesProfile for
+ * the two forms it takes), and the profile folder is unique
  * per tenant. That finds them even when we never learned the browser's pid (a launch that hung), when
  * an earlier actor of the same tenant died without cleaning up, or when a process left the group.
  * The group kill (`kill(-pid)`) is the fast path; the scan is the proof and the fallback.
@@ -15,12 +16,21 @@ import { join } from 'node:path';
 /** Linux-only: this engine runs on Linux (Debian's Chromium). Elsewhere the scan finds nothing. */
 const PROC = '/proc';
 
-function argvOf(raw: string): string[] {
-  return raw.split('\0').filter((a) => a.length > 0);
-}
-
-function matchesProfile(argv: string[], profileDir: string): boolean {
-  return argv.includes(`--user-data-dir=${profileDir}`);
+/**
+ * Whether a /proc/<pid>/cmdline names this profile. The browser's arguments are NUL-separated, but
+ * Chromium's child processes (zygotes, renderers, utilities) rewrite their title into one
+ * space-separated string: accept the flag followed by a NUL, a space or the end.
+ */
+export function cmdlineMatchesProfile(raw: string, profileDir: string): boolean {
+  const flag = `--user-data-dir=${profileDir}`;
+  let at = raw.indexOf(flag);
+  while (at !== -1) {
+    const before = at === 0 ? '\0' : raw[at - 1];
+    const after = raw[at + flag.length];
+    if ((before === '\0' || before === ' ') && (after === undefined || after === '\0' || after === ' ')) return true;
+    at = raw.indexOf(flag, at + 1);
+  }
+  return false;
 }
 
 function isPidName(name: string): boolean {
@@ -44,7 +54,7 @@ export async function findProfileProcesses(profileDir: string): Promise<number[]
     } catch {
       continue; // exited while we looked
     }
-    if (matchesProfile(argvOf(raw), profileDir)) found.push(Number(name));
+    if (cmdlineMatchesProfile(raw, profileDir)) found.push(Number(name));
   }
   return found;
 }
@@ -61,7 +71,7 @@ export function findProfileProcessesSync(profileDir: string): number[] {
   for (const name of names) {
     if (!isPidName(name)) continue;
     try {
-      if (matchesProfile(argvOf(readFileSync(join(PROC, name, 'cmdline'), 'utf8')), profileDir)) found.push(Number(name));
+      if (cmdlineMatchesProfile(readFileSync(join(PROC, name, 'cmdline'), 'utf8'), profileDir)) found.push(Number(name));
     } catch {
       // exited while we looked
     }

@@ -63,10 +63,11 @@ async function pgidOf(pid: number): Promise<number> {
   return Number(fields[2]);
 }
 
+/** The browser is the one process without `--type=` (children rewrite their title into one string). */
 async function browserProcess(pids: number[]): Promise<number> {
   for (const pid of pids) {
-    const argv = await argvOf(pid).catch(() => []);
-    if (argv.length > 0 && !argv.some((a) => a.startsWith('--type='))) return pid;
+    const raw = await readFile(`/proc/${pid}/cmdline`, 'utf8').catch(() => '');
+    if (raw !== '' && !/(^|[\0 ])--type=/.test(raw)) return pid;
   }
   throw new Error('no browser (non --type) process among the session processes');
 }
