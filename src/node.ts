@@ -4,6 +4,7 @@ import type { Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import type { Logger } from './domain/log.js';
 import type { AccessChange } from './http/access-events.js';
+import { createClusterAdapter } from './http/realtime/cluster-adapter.js';
 import { createRealtime, type Realtime } from './http/realtime/index.js';
 import { buildApp, type HttpApp } from './http/server.js';
 import { registerConsole } from './http/static.js';
@@ -12,8 +13,10 @@ import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { fastifyServerOptions } from './http/uws-adapter.js';
 import { openDatabase } from './store/db.js';
 import { migrate } from './store/migrate.js';
+import { acquireNodeLock } from './store/node-lock.js';
 import { createStore } from './store/store.js';
 import type { Store } from './store/types.js';
+import { createCluster, type Cluster } from './supervisor/cluster/cluster.js';
 import { createLocalLeases } from './supervisor/sessions/leases.js';
 import { createSessionService, type SessionService } from './supervisor/sessions/session-service.js';
 import { createSupervisor } from './supervisor/supervisor.js';
@@ -28,6 +31,8 @@ export interface RunningNode {
   realtime: Realtime;
   /** This node's Prometheus metrics (served at GET /metrics). */
   metrics: Metrics;
+  /** With REDIS_URL: leases, routing, reconcile loop and drain of this node (docs/scale-out.md). */
+  cluster: Cluster | undefined;
   /** Graceful stop: sockets, sessions (actors and their engines), HTTP, database. Idempotent. */
   close(): Promise<void>;
 }
@@ -64,18 +69,32 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   try {
     await migrate(db.sql, { log });
     const store = createStore(db.sql, { close: () => db.close() });
+    // Without Redis a node runs alone: a second one on the same database is refused (node-lock.ts).
+    const lock =
+      config.DATABASE_URL === undefined
+        ? undefined
+        : await acquireNodeLock({ url: config.DATABASE_URL, schema: opts.schema, mode: config.REDIS_URL === undefined ? 'exclusive' : 'shared', log });
+    if (lock !== undefined) cleanups.push(() => lock.release());
+    const cluster = config.REDIS_URL === undefined ? undefined : await createCluster({ config: { ...config, REDIS_URL: config.REDIS_URL }, nodeId, store, clock, log, metrics });
+    if (cluster !== undefined) cleanups.unshift(() => cluster.close());
     const supervisor = createSupervisor({
       clock,
       log,
-      spawn: { isolation: config.ISOLATION, memoryMb: config.ACTOR_MEMORY_MB, callTimeoutMs: config.ACTOR_CALL_TIMEOUT_MS },
+      spawn: {
+        isolation: config.ISOLATION,
+        memoryMb: config.ACTOR_MEMORY_MB,
+        callTimeoutMs: config.ACTOR_CALL_TIMEOUT_MS,
+        // Self-fencing stops an actor a third of the TTL before its lease expires: it must be gone by then.
+        ...(cluster === undefined ? {} : { stopTimeoutMs: Math.min(10_000, Math.floor(config.LEASE_TTL_MS / 4)) }),
+      },
     });
     cleanups.unshift(() => supervisor.close('node start failed'));
     const stopObserving = metrics.observeSupervisor(supervisor);
     cleanups.push(async () => stopObserving());
-    const leases = countLeaseAcquisitions(createLocalLeases({ store, nodeId }), metrics);
+    const leases = countLeaseAcquisitions(cluster?.leases ?? createLocalLeases({ store, nodeId }), metrics);
     // Realtime exists once the app is built; events before that have no sockets to reach anyway.
     let realtime: Realtime | undefined;
-    const sessions = createSessionService({
+    const localSessions = createSessionService({
       config,
       store,
       supervisor,
@@ -91,7 +110,11 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
         },
       },
     });
+    // With a cluster, commands for tenants owned by another node go there (routed-sessions.ts).
+    const sessions = cluster === undefined ? localSessions : await cluster.start(localSessions);
     const onAccessChange = async (change: AccessChange): Promise<void> => {
+      // Other nodes' caches of user status learn of a disable at once (their sockets via the adapter).
+      if (change.type === 'employee.disabled') await cluster?.publishUserDisabled(change.userId);
       if (realtime === undefined) return;
       if (change.type === 'permission.assigned') await realtime.grant(change.tenantId, change.userId, change.chatId);
       else if (change.type === 'permission.revoked') await realtime.revoke(change.tenantId, change.userId, change.chatId);
@@ -114,6 +137,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
           chatsForEmployee: async (tenantId, userId) => (await store.permissions.listForUser(tenantId, userId)).map((p) => p.chatId),
           log,
           metrics,
+          ...(cluster === undefined ? {} : { adapter: createClusterAdapter({ ...cluster.adapterClients, prefix: config.REDIS_PREFIX }) }),
         });
         metrics.observeRealtime(realtime);
         await registerConsole(fastify, {
@@ -126,23 +150,32 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     });
     if (realtime === undefined) throw new Error('realtime was not created');
     const rt: Realtime = realtime;
+    cluster?.onUserDisabled((userId) => app.userStatus.markDisabled(userId));
     await app.listen({ port: config.PORT, host: config.HOST });
     const url = listenUrl(app, config.PORT);
     log.info({ url, engine: config.WA_ENGINE, isolation: config.ISOLATION, http: config.HTTP_SERVER }, 'node listening');
 
-    if (opts.restore !== false) {
+    if (cluster !== undefined) {
+      // The reconcile loop claims this node's share of the active sessions, a bounded number per round.
+      await cluster.run({ claim: opts.restore !== false });
+    } else if (opts.restore !== false) {
       // In the background: the node answers reads while its sessions come back.
       sessions.restoreAll().catch((err: unknown) => log.error({ err }, 'restoring sessions failed'));
     }
 
     let closing: Promise<void> | undefined;
     const close = async (): Promise<void> => {
-      // Sockets and HTTP first (no new commands), then the sessions (events drain into the store), then the pool.
+      // With a cluster, hand the sessions over first (the others claim them now; meanwhile this node's
+      // HTTP routes commands to them). Then sockets and HTTP (no new commands), the sessions (events
+      // drain into the store), Redis, the pool.
+      await cluster?.drain();
       await app.close();
       await sessions.close();
+      await cluster?.close();
       await store.close();
+      await lock?.release();
     };
-    return { url, nodeId, app, store, sessions, realtime: rt, metrics, close: () => (closing ??= close()) };
+    return { url, nodeId, app, store, sessions, realtime: rt, metrics, cluster, close: () => (closing ??= close()) };
   } catch (err) {
     for (const cleanup of cleanups) await cleanup().catch(() => undefined); // best effort: the start error is what matters
     throw err;

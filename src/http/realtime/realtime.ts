@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { Server, type ExtendedError, type Socket } from 'socket.io';
+import { Server, type ExtendedError, type ServerOptions, type Socket } from 'socket.io';
 import { ErrorCodes, assertNever } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
 import { Role } from '../../domain/types.js';
@@ -56,6 +56,11 @@ export interface RealtimeDeps {
   now?: () => number;
   /** Told of every emitted event (src/metrics); optional. */
   metrics?: RealtimeMetricsHooks;
+  /**
+   * Socket.IO adapter. Default: the in-memory one (one node). With several nodes, the Redis adapter
+   * (cluster-adapter.ts), so publish, grant, revoke and disconnect reach sockets held by every node.
+   */
+  adapter?: ServerOptions['adapter'];
 }
 
 export interface Realtime {
@@ -89,6 +94,7 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   const io: RealtimeServer = new Server({
     cors: { origin: corsOrigin(deps.corsOrigins) },
     maxHttpBufferSize: MAX_CLIENT_MESSAGE_BYTES,
+    ...(deps.adapter === undefined ? {} : { adapter: deps.adapter }),
   });
   attach(io, deps);
   let closing: Promise<void> | undefined;

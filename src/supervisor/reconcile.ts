@@ -1,0 +1,142 @@
+import { ErrorCodes, isAppError } from '../domain/errors.js';
+import type { Logger } from '../domain/log.js';
+import type { Store } from '../store/types.js';
+import type { NodeInfo, NodeRegistry } from './cluster/registry.js';
+import type { LeaseManager } from './leases/lease-manager.js';
+import { planClaims, shuffled } from './reconcile-plan.js';
+import type { SessionHost } from './sessions/session-host.js';
+
+export interface ReconcilerOptions {
+  nodeId: string;
+  store: Pick<Store, 'sessions'>;
+  leases: LeaseManager;
+  registry: NodeRegistry;
+  host: SessionHost;
+  capacity: number;
+  /** Time between rounds (LEASE_TTL_MS / 3), each with up to 20 % jitter. */
+  intervalMs: number;
+  /** Most claims per round (RECONCILE_MAX_CLAIMS). */
+  maxClaims: number;
+  /** Wait per rank before claiming: the least-loaded node claims first. Default intervalMs / 10. */
+  rankStepMs?: number;
+  /** Sessions started at once within a round. Default 4. */
+  concurrency?: number;
+  /** This node's info as the registry should show it (load, draining). */
+  self(): NodeInfo;
+  log: Logger;
+  random?: () => number;
+}
+
+export interface Reconciler {
+  start(): void;
+  /** Run a round soon (another node released leases): coalesced with a round already due. */
+  kick(): void;
+  /** No more rounds; resolves when the running one has ended. */
+  stop(): Promise<void>;
+  /** One round now (tests). */
+  round(): Promise<void>;
+}
+
+/**
+ * The desired state drives everything: each round lists the tenants whose desired state is active,
+ * claims a fair share of those nobody holds a lease for (planClaims), restarts the ones it holds whose
+ * actor is gone, and releases the ones it holds that should not run any more (logged out, parked).
+ */
+export function createReconciler(opts: ReconcilerOptions): Reconciler {
+  const log = opts.log.child({ component: 'reconcile' });
+  const random = opts.random ?? Math.random;
+  const rankStepMs = opts.rankStepMs ?? Math.floor(opts.intervalMs / 10);
+  const concurrency = opts.concurrency ?? 4;
+  let timer: NodeJS.Timeout | undefined;
+  let running: Promise<void> | undefined;
+  let stopped = true;
+  let kicked = false;
+
+  function schedule(delayMs: number): void {
+    if (stopped) return;
+    clearTimeout(timer);
+    timer = setTimeout(() => {
+      running = round()
+        .catch((err: unknown) => log.warn({ err }, 'reconcile round failed'))
+        .finally(() => {
+          running = undefined;
+          const next = kicked ? 0 : opts.intervalMs * (0.8 + 0.4 * random());
+          kicked = false;
+          schedule(next);
+        });
+    }, delayMs);
+  }
+
+  async function round(): Promise<void> {
+    const active = new Set(await opts.store.sessions.listActive());
+    await tidyOwn(active);
+    const ids = [...active];
+    const holders = await opts.leases.holders(ids);
+    const unowned = ids.filter((_, i) => holders[i] === null);
+    if (unowned.length === 0 || stopped) return;
+    const nodes = await opts.registry.live();
+    const plan = planClaims({ nodeId: opts.nodeId, nodes, me: opts.self(), unowned: unowned.length, maxClaims: opts.maxClaims });
+    if (plan.quota === 0) return;
+    // Least loaded first; the jitter keeps equally loaded nodes from claiming in lockstep.
+    await pause(plan.rank * rankStepMs + random() * rankStepMs);
+    const picked = shuffled(unowned, random).slice(0, plan.quota);
+    const claimed = await claimAll(picked);
+    if (claimed > 0) log.info({ claimed, quota: plan.quota, rank: plan.rank, unowned: unowned.length }, 'claimed sessions');
+  }
+
+  /** Restart what we hold but no longer run; release what we hold that should not run. */
+  async function tidyOwn(active: Set<string>): Promise<void> {
+    for (const tenantId of opts.leases.heldTenants()) {
+      if (opts.host.running(tenantId)) continue;
+      if (active.has(tenantId)) {
+        await opts.host.resume(tenantId).catch((err: unknown) => log.warn({ err, tenantId }, 'could not restart a held session'));
+      } else {
+        await opts.leases.release(tenantId);
+      }
+    }
+  }
+
+  async function claimAll(tenantIds: string[]): Promise<number> {
+    let next = 0;
+    let claimed = 0;
+    const worker = async (): Promise<void> => {
+      while (next < tenantIds.length && !stopped) {
+        const tenantId = tenantIds[next++] as string;
+        if (opts.self().load >= opts.capacity) return;
+        try {
+          await opts.host.resume(tenantId);
+          claimed++;
+        } catch (err) {
+          // Another node was faster: that is the lease doing its job.
+          if (isAppError(err) && err.code === ErrorCodes.OWNER_UNAVAILABLE) continue;
+          log.warn({ err, tenantId }, 'could not start a claimed session');
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(concurrency, tenantIds.length) }, worker));
+    return claimed;
+  }
+
+  return {
+    start() {
+      if (!stopped) return;
+      stopped = false;
+      schedule(random() * opts.intervalMs * 0.2);
+    },
+    kick() {
+      if (stopped) return;
+      if (running !== undefined) kicked = true;
+      else schedule(random() * rankStepMs);
+    },
+    async stop() {
+      stopped = true;
+      clearTimeout(timer);
+      await running;
+    },
+    round,
+  };
+}
+
+function pause(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
