@@ -229,11 +229,15 @@ describe('the console without a WhatsApp session', { timeout: 60_000 }, () => {
 
     // Scrolling up (the wheel, as a person would) loads older pages until the start of the conversation.
     await employee.locator('.messages').hover();
-    for (let i = 0; i < 5 && (await bubbles.count()) < HISTORY; i++) {
-      const before = await bubbles.count();
-      await employee.mouse.wheel(0, -20_000);
-      await expect.poll(() => bubbles.count(), { timeout: 10_000 }).toBeGreaterThan(before);
-    }
+    await expect
+      .poll(
+        async () => {
+          await employee.mouse.wheel(0, -20_000);
+          return bubbles.count();
+        },
+        { timeout: 20_000 },
+      )
+      .toBe(HISTORY);
     expect(await bubbles.count()).toBe(HISTORY);
     await conversation.getByText('Start of the conversation').waitFor();
     await conversation.getByText('History message 1', { exact: true }).waitFor();
@@ -243,6 +247,7 @@ describe('the console without a WhatsApp session', { timeout: 60_000 }, () => {
     await employee.goto(`${server.url}/chats/${encodeURIComponent(CHAT_TWO)}`);
     await employee.getByText('This chat is not available to you.').waitFor();
     await employee.waitForURL('**/chats');
+    await employee.locator('.chat-item').first().waitFor();
     expect(await employee.locator('.chat-name').allTextContents()).toEqual(['Alice Shop']);
     expect(await employee.getByText('Looks great').count()).toBe(0);
   });
