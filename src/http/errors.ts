@@ -108,6 +108,9 @@ export function handleError(err: unknown, request: FastifyRequest, reply: Fastif
   const body = toErrorBody(err);
   if (body.statusCode >= 500) request.log.error({ err, code: body.code }, 'request failed');
   else request.log.debug({ code: body.code, statusCode: body.statusCode }, 'request rejected');
+  // A session whose owner node is gone is back on another node within the lease TTL: say when to retry.
+  const retryAfterS = isAppError(err) ? err.details?.retryAfterS : undefined;
+  if (body.statusCode === 503 && typeof retryAfterS === 'number') reply.header('retry-after', String(retryAfterS));
   return reply.code(body.statusCode).type('application/json; charset=utf-8').send(body);
 }
 
