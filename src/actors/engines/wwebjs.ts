@@ -214,7 +214,23 @@ export class WwebjsEngine implements Engine {
 
   #launch(): void {
     this.#setState('connecting');
-    void this.#runClient().catch((err: unknown) => this.#log.error({ err }, 'wwebjs launch failed unexpectedly'));
+    void this.#runClient().catch((err: unknown) => this.#launchFailed(err));
+  }
+
+  /** Preparing a launch failed (profile folder not writable, auth strategy refused): no point retrying. */
+  #launchFailed(err: unknown): void {
+    this.#log.error({ err }, 'wwebjs launch failed');
+    const run = this.#run;
+    if (run !== null) {
+      void this.#failRun(run, { reason: 'start_failed', detail: startFailureOf(err).detail }, false);
+      return;
+    }
+    if (!this.#running) return;
+    this.#running = false;
+    this.#enqueue(this.#generation, async () => {
+      await this.#events.emit({ type: 'disconnected', reason: 'start_failed', willReconnect: false, detail: startFailureOf(err).detail });
+      await this.#transition('disconnected');
+    });
   }
 
   async #runClient(): Promise<void> {

@@ -330,6 +330,20 @@ describe('wwebjs adapter against a scripted whatsapp-web.js client', () => {
     expect(clients).toHaveLength(2);
   });
 
+  it('reports a launch it cannot prepare as a terminal start failure', async () => {
+    const real = (await scriptedLibrary()).library;
+    const broken: WwebjsLibrary = {
+      ...real,
+      createClient: () => {
+        throw new Error('RemoteAuth needs fs-extra');
+      },
+    };
+    const { engine, events } = await makeEngine({ library: broken });
+    await engine.start();
+    expect(await events.waitFor('disconnected')).toEqual({ type: 'disconnected', reason: 'start_failed', willReconnect: false, detail: 'RemoteAuth needs fs-extra' });
+    await events.waitFor('state', (e) => e.state === 'disconnected');
+  });
+
   it('configures whatsapp-web.js: pinned web version, our Chromium flags, proxy, auth strategy', async () => {
     const { engine } = await makeEngine({
       webVersion: '2.3000.1',
