@@ -23,6 +23,8 @@ export const RouteRequest = Type.Union([
   }),
   Type.Object({ op: Type.Literal('media'), tenantId: Id, messageId: Id }),
   Type.Object({ op: Type.Literal('photo'), tenantId: Id, chatId: Id }),
+  /** The QR a linking session shows: kept in the owner's memory. */
+  Type.Object({ op: Type.Literal('qr'), tenantId: Id }),
 ]);
 export type RouteRequest = Static<typeof RouteRequest>;
 
@@ -72,6 +74,7 @@ export const MessageWire = TypeCompiler.Compile(Message);
 export const MediaWire = TypeCompiler.Compile(
   Type.Union([Type.Object({ mimetype: Type.String(), filename: Type.Union([Type.String(), Type.Null()]), data: Base64 }), Type.Null()]),
 );
+export const QrWire = TypeCompiler.Compile(Type.Union([Type.Object({ qr: Type.String(), image: Type.String() }), Type.Null()]));
 export const PhotoWire = TypeCompiler.Compile(Type.Union([Type.Object({ mimetype: Type.String(), data: Base64 }), Type.Null()]));
 
 /** Narrows a reply value; a value of the wrong shape is a bug on the other node. */

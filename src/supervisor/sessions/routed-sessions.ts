@@ -11,6 +11,7 @@ import {
   MediaWire,
   MessageWire,
   PhotoWire,
+  QrWire,
   SessionViewWire,
   toBase64,
   type RouteRequest,
@@ -39,7 +40,7 @@ const MAX_ATTEMPTS = 5;
 
 /**
  * The session service http talks to on a node of a cluster. Commands (init, logout, send, media, profile
- * photo) run where the tenant's lease is: here, or on the owner through the router, so any node answers
+ * photo) and the current QR (kept in the owner's memory) run where the tenant's lease is: here, or on the owner through the router, so any node answers
  * any request. Reads (status) stay local: they come from PostgreSQL.
  *
  * - No owner yet: `init` starts the session here, or on the least-loaded node when this one takes no
@@ -136,6 +137,10 @@ export function createRoutedSessions(deps: RoutedSessionsDeps): SessionService {
         },
       );
     },
+    currentQr(tenantId) {
+      // No owner: no session shows a QR.
+      return route({ op: 'qr', tenantId }, () => local.currentQr(tenantId), async () => null, (v) => decodeValue(QrWire, v));
+    },
     profilePhoto(tenantId, chatId) {
       return route(
         { op: 'photo', tenantId, chatId },
@@ -179,6 +184,9 @@ export function serveRouted(deps: { local: SessionService; leases: LeaseManager;
         const m = await local.fetchMedia(request.tenantId, request.messageId);
         return m === null ? null : { mimetype: m.mimetype, filename: m.filename, data: toBase64(m.data) };
       }
+      case 'qr':
+        if (!owned) throw moved();
+        return local.currentQr(request.tenantId);
       case 'photo': {
         if (!owned) throw moved();
         const p = await local.profilePhoto(request.tenantId, request.chatId);
