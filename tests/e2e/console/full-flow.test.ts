@@ -264,6 +264,14 @@ describe('the console, end to end', { timeout: 90_000 }, () => {
     await screenshot(adminB, '17-admin-b-empty');
   });
 
+  it('lets the admin log out of WhatsApp and shows it live', async () => {
+    await adminA.getByRole('link', { name: 'WhatsApp' }).click();
+    await adminA.getByRole('button', { name: 'Log out of WhatsApp' }).click();
+    await expectText(adminA.getByTestId('wa-status'), 'Logged out');
+    await adminA.getByRole('button', { name: 'Link WhatsApp' }).waitFor();
+    await expect.poll(() => sim.phone(BUSINESS)?.linked).toBe(false);
+  });
+
   it('ran without page errors, CSP violations or unexpected failed requests', () => {
     expect(errorLists.flat()).toEqual([]);
   });
