@@ -75,12 +75,12 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager & { 
   const fenceMarginMs = opts.fenceMarginMs ?? Math.floor(ttlMs / 3);
   const renewEveryMs = Math.max(50, Math.floor(ttlMs / 3));
   const retryEveryMs = Math.max(50, Math.floor(ttlMs / 10));
-  const checkEveryMs = Math.max(25, Math.floor(ttlMs / 20));
   const held = new Map<string, HeldEntry>();
   const pending = new Map<string, Promise<Lease | null>>();
   const listeners = new Set<LeaseLostListener>();
   let closed = false;
   let renewTimer: NodeJS.Timeout | undefined;
+  let fenceTimer: NodeJS.Timeout | undefined;
 
   function lose(tenantId: string, reason: string, kind: LeaseLossReason): void {
     if (!held.delete(tenantId)) return;
@@ -108,6 +108,7 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager & { 
           opts.metrics?.leaseRenewed();
         } else lose(entry.lease.tenantId, 'taken over or expired', 'expired');
       });
+      armFence();
       scheduleRenew(renewEveryMs);
     } catch (err) {
       log.warn({ err, leases: entries.length }, 'renewing leases failed; retrying');
@@ -115,13 +116,26 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager & { 
     }
   }
 
-  // Independent of the renew loop, which may be waiting on an unreachable store.
-  const fenceTimer = setInterval(() => {
+  /**
+   * One timer at the earliest fencing deadline, independent of the renew loop (which may be waiting on an
+   * unreachable store): at `validUntil - fenceMarginMs` an unrenewed lease is given up.
+   */
+  function armFence(): void {
+    clearTimeout(fenceTimer);
+    if (closed || held.size === 0) return;
+    let earliest = Infinity;
+    for (const entry of held.values()) earliest = Math.min(earliest, entry.validUntil - fenceMarginMs);
+    fenceTimer = setTimeout(fenceDue, Math.max(0, earliest - clock.now()));
+  }
+
+  function fenceDue(): void {
     const now = clock.now();
     for (const [tenantId, entry] of held) {
       if (now >= entry.validUntil - fenceMarginMs) lose(tenantId, 'not renewed in time (self-fencing)', 'renew_failed');
     }
-  }, checkEveryMs);
+    armFence();
+  }
+
   scheduleRenew(renewEveryMs);
 
   async function take(tenantId: string): Promise<Lease | null> {
@@ -143,6 +157,7 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager & { 
     }
     const lease = { tenantId, epoch };
     held.set(tenantId, { lease, validUntil: sentAt + ttlMs });
+    armFence();
     log.debug({ tenantId, epoch }, 'lease acquired');
     return lease;
   }
@@ -184,7 +199,7 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager & { 
     async close() {
       closed = true;
       clearTimeout(renewTimer);
-      clearInterval(fenceTimer);
+      clearTimeout(fenceTimer);
       await Promise.all([...held.keys()].map(release));
     },
   };
