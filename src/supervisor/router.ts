@@ -91,6 +91,8 @@ export async function createRouter(opts: RouterOptions): Promise<Router> {
         }, timeoutMs);
         pending.set(id, { resolve, reject, timer });
       });
+      // It may settle (deadline, close) before the caller awaits it: never an unhandled rejection.
+      reply.catch(() => undefined);
       let received: number;
       try {
         received = await send(nodeId, { kind: 'req', id, from: opts.nodeId, timeoutMs, request });
