@@ -86,3 +86,23 @@ export type SessionStatus = Static<typeof SessionStatus>;
 
 export const DesiredState = Type.Union([Type.Literal('active'), Type.Literal('stopped')]);
 export type DesiredState = Static<typeof DesiredState>;
+
+/**
+ * Names of the durable events a tenant's outbox holds (docs/webhooks.md). Each has a stable id, is
+ * replayable from a cursor and can be delivered to webhooks.
+ */
+export const EventName = Type.Union([
+  Type.Literal('message'),
+  Type.Literal('message_ack'),
+  Type.Literal('session_status'),
+  Type.Literal('chat_updated'),
+  Type.Literal('qr'),
+]);
+export type EventName = Static<typeof EventName>;
+
+/**
+ * What a webhook subscribes to: the event names, plus `message.any`. `message` is inbound messages only
+ * (what others sent); `message.any` is every message, the tenant's own included.
+ */
+export const WebhookEventName = Type.Union([...EventName.anyOf, Type.Literal('message.any')]);
+export type WebhookEventName = Static<typeof WebhookEventName>;

@@ -1,7 +1,8 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Chat } from '../domain/types.js';
-import type { Sql } from './db.js';
-import type { ChatRepo } from './types.js';
+import type { Sql, TxSql } from './db.js';
+import { appendEvents, notifyEvents } from './outbox.js';
+import type { ChatRepo, EventListener, NewEvent } from './types.js';
 import { isoOrNull, isUuid, parseRow, parseRows, withTenant } from './with-tenant.js';
 
 const ChatRow = Type.Object({
@@ -24,7 +25,22 @@ function toChat(row: Static<typeof ChatRow>): Chat {
   };
 }
 
-export function createChatRepo(sql: Sql): ChatRepo {
+/** The chats named, as they are now in `tx` (for their `chat_updated` events). */
+export async function chatsByIds(tx: TxSql, tenantId: string, ids: string[]): Promise<Chat[]> {
+  const rows = await tx`
+    SELECT id, name, is_group, unread_count, last_message_at, last_message_preview
+    FROM chats WHERE tenant_id = ${tenantId} AND id = ANY(${ids}::text[])
+    ORDER BY id`;
+  return parseRows(ChatRow, rows, 'chat').map(toChat);
+}
+
+/** One `chat_updated` event per chat, carrying the chat as it is after the write. */
+export function chatUpdatedEvents(chats: Chat[]): NewEvent[] {
+  return chats.map((chat) => ({ name: 'chat_updated', chatId: chat.id, payload: chat }));
+}
+
+/** `onEvents` hears the outbox events of each committed write (see types.ts EventListener). */
+export function createChatRepo(sql: Sql, onEvents?: EventListener): ChatRepo {
   return {
     async listAll(tenantId) {
       return withTenant(sql, tenantId, async (tx) => {
@@ -65,7 +81,7 @@ export function createChatRepo(sql: Sql): ChatRepo {
       // PGlite alike). A chat listed twice keeps its last entry; ON CONFLICT DO UPDATE cannot touch a row twice.
       const byId = new Map(chats.map((c) => [c.id, c]));
       const json = JSON.stringify([...byId.values()]);
-      await withTenant(sql, tenantId, async (tx) => {
+      const events = await withTenant(sql, tenantId, async (tx) => {
         await tx`
           INSERT INTO chats (tenant_id, id, name, is_group, unread_count, last_message_at, last_message_preview)
           SELECT ${tenantId}, r.id, r.name, r."isGroup", r."unreadCount", r."lastMessageAt", r."lastMessagePreview"
@@ -79,7 +95,9 @@ export function createChatRepo(sql: Sql): ChatRepo {
             last_message_at = EXCLUDED.last_message_at,
             last_message_preview = EXCLUDED.last_message_preview,
             updated_at = now()`;
+        return appendEvents(tx, tenantId, chatUpdatedEvents(await chatsByIds(tx, tenantId, [...byId.keys()])));
       });
+      notifyEvents(onEvents, tenantId, events);
     },
   };
 }

@@ -2,8 +2,10 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ValidationError } from '../domain/errors.js';
 import { Ack, MessageType, type Message } from '../domain/types.js';
 import type { Sql, TxSql } from './db.js';
+import { chatsByIds, chatUpdatedEvents } from './chats.js';
 import { checkFence } from './fence.js';
-import type { MessageRepo } from './types.js';
+import { appendEvents, notifyEvents } from './outbox.js';
+import type { EventListener, MessageRepo, NewEvent } from './types.js';
 import { iso, parseRow, parseRows, withTenant } from './with-tenant.js';
 
 const MessageRow = Type.Object({
@@ -134,7 +136,8 @@ async function updateChats(tx: TxSql, tenantId: string, ids: string[]): Promise<
     WHERE c.tenant_id = ${tenantId} AND c.id = l.chat_id`;
 }
 
-export function createMessageRepo(sql: Sql): MessageRepo {
+/** `onEvents` hears the outbox events of each committed write (see types.ts EventListener). */
+export function createMessageRepo(sql: Sql, onEvents?: EventListener): MessageRepo {
   return {
     async page(tenantId, chatId, opts) {
       if (!Number.isInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_PAGE_LIMIT) {
@@ -168,13 +171,19 @@ export function createMessageRepo(sql: Sql): MessageRepo {
       const firstById = new Map<string, Message>();
       for (const m of messages) if (!firstById.has(m.id)) firstById.set(m.id, m);
       const batch = [...firstById.values()];
-      return withTenant(sql, tenantId, async (tx) => {
+      const { stored, events } = await withTenant(sql, tenantId, async (tx) => {
         await checkFence(tx, tenantId, fence);
         const fresh = await insertNew(tx, tenantId, batch);
-        if (fresh.size === 0) return [];
+        if (fresh.size === 0) return { stored: [], events: [] };
         await updateChats(tx, tenantId, [...fresh]);
-        return batch.filter((m) => fresh.has(m.id));
+        const inserted = batch.filter((m) => fresh.has(m.id));
+        // Outbox, same transaction: each new message, then each touched chat as it is now.
+        const chats = await chatsByIds(tx, tenantId, [...new Set(inserted.map((m) => m.chatId))]);
+        const messageEvents = inserted.map((m): NewEvent => ({ name: 'message', chatId: m.chatId, payload: m }));
+        return { stored: inserted, events: await appendEvents(tx, tenantId, [...messageEvents, ...chatUpdatedEvents(chats)]) };
       });
+      notifyEvents(onEvents, tenantId, events);
+      return stored;
     },
 
     async updateAcks(tenantId, acks, fence) {
@@ -184,15 +193,19 @@ export function createMessageRepo(sql: Sql): MessageRepo {
       for (const a of acks) latest.set(a.id, Math.max(latest.get(a.id) ?? -1, a.ack));
       const ids = [...latest.keys()];
       const levels = ids.map((id) => latest.get(id) ?? 0);
-      return withTenant(sql, tenantId, async (tx) => {
+      const result = await withTenant(sql, tenantId, async (tx) => {
         await checkFence(tx, tenantId, fence);
         const rows = await tx`
           UPDATE messages m SET ack = u.ack
           FROM unnest(${ids}::text[], ${levels}::smallint[]) AS u(id, ack)
           WHERE m.tenant_id = ${tenantId} AND m.wa_message_id = u.id AND m.ack < u.ack
           RETURNING m.wa_message_id, m.chat_id, m.ack`;
-        return parseRows(AckRow, rows, 'ack').map((r) => ({ id: r.wa_message_id, chatId: r.chat_id, ack: r.ack }));
+        const changed = parseRows(AckRow, rows, 'ack').map((r) => ({ id: r.wa_message_id, chatId: r.chat_id, ack: r.ack }));
+        const events = await appendEvents(tx, tenantId, changed.map((c): NewEvent => ({ name: 'message_ack', chatId: c.chatId, payload: c })));
+        return { changed, events };
       });
+      notifyEvents(onEvents, tenantId, result.events);
+      return result.changed;
     },
   };
 }

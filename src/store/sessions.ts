@@ -3,7 +3,8 @@ import { NotFoundError, StaleEpochError, ValidationError } from '../domain/error
 import { DesiredState, SessionStatus } from '../domain/types.js';
 import type { Sql, TxSql } from './db.js';
 import { sqlState } from './db.js';
-import type { SessionRecord, SessionRepo } from './types.js';
+import { appendEvents, notifyEvents } from './outbox.js';
+import type { EventListener, SessionRecord, SessionRepo, StoredEvent } from './types.js';
 import { asOwner, iso, parseRow, parseRows, withTenant } from './with-tenant.js';
 
 const SessionRow = Type.Object({
@@ -37,7 +38,8 @@ function translateFenced(err: unknown): unknown {
   return sqlState(err) === '23503' ? new NotFoundError('Tenant') : err;
 }
 
-export function createSessionRepo(sql: Sql): SessionRepo {
+/** `onEvents` hears the `session_status` event of each committed status change (see types.ts EventListener). */
+export function createSessionRepo(sql: Sql, onEvents?: EventListener): SessionRepo {
   /**
    * Every fenced write is one upsert whose DO UPDATE has `WHERE stored epoch <= given epoch`: a writer
    * holding an older lease matches nothing and gets StaleEpochError; a newer epoch is remembered, which
@@ -82,14 +84,21 @@ export function createSessionRepo(sql: Sql): SessionRepo {
     },
 
     async setStatus(tenantId, epoch, status, reason) {
-      await fenced(tenantId, epoch, (tx) => tx`
-        INSERT INTO sessions (tenant_id, status, status_reason, lease_epoch)
-        VALUES (${tenantId}, ${status}, ${reason}, ${epoch})
-        ON CONFLICT (tenant_id) DO UPDATE SET
-          status = EXCLUDED.status, status_reason = EXCLUDED.status_reason,
-          lease_epoch = EXCLUDED.lease_epoch, updated_at = now()
-        WHERE sessions.tenant_id = ${tenantId} AND sessions.lease_epoch <= EXCLUDED.lease_epoch
-        RETURNING 1`);
+      let events: StoredEvent[] = [];
+      await fenced(tenantId, epoch, async (tx) => {
+        const rows = await tx`
+          INSERT INTO sessions (tenant_id, status, status_reason, lease_epoch)
+          VALUES (${tenantId}, ${status}, ${reason}, ${epoch})
+          ON CONFLICT (tenant_id) DO UPDATE SET
+            status = EXCLUDED.status, status_reason = EXCLUDED.status_reason,
+            lease_epoch = EXCLUDED.lease_epoch, updated_at = now()
+          WHERE sessions.tenant_id = ${tenantId} AND sessions.lease_epoch <= EXCLUDED.lease_epoch
+          RETURNING 1`;
+        // Outbox in the same transaction, only when the fenced write happened.
+        if (rows.length > 0) events = await appendEvents(tx, tenantId, [{ name: 'session_status', chatId: null, payload: { status, reason } }]);
+        return rows;
+      });
+      notifyEvents(onEvents, tenantId, events);
     },
 
     /** Refused with StaleEpochError when a newer epoch is already recorded (the epoch only moves forward). */

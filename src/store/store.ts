@@ -2,13 +2,15 @@ import type { Sql } from './db.js';
 import { createChatRepo } from './chats.js';
 import { createMediaRepo } from './media.js';
 import { createMessageRepo } from './messages.js';
+import { createOutboxRepo } from './outbox.js';
 import { createPermissionRepo } from './permissions.js';
 import { createRefreshTokenRepo } from './refresh-tokens.js';
 import { createSessionRepo } from './sessions.js';
 import { createIdempotencyRepo } from './idempotency.js';
 import { createTenantRepo } from './tenants.js';
-import type { Store } from './types.js';
+import type { EventListener, Store } from './types.js';
 import { createUserRepo } from './users.js';
+import { createWebhookRepo } from './webhooks.js';
 import { asOwner } from './with-tenant.js';
 
 export interface CreateStoreOptions {
@@ -17,6 +19,8 @@ export interface CreateStoreOptions {
    * openDatabase so the embedded server stops too.
    */
   close?: () => Promise<void>;
+  /** Told of the outbox events of every committed write, in seq order (the node publishes them). */
+  onEvents?: EventListener;
 }
 
 /** Builds every repository on one postgres.js pool (migrations must have run: see migrate.ts). */
@@ -27,12 +31,14 @@ export function createStore(sql: Sql, opts: CreateStoreOptions = {}): Store {
     tenants: createTenantRepo(sql),
     users: createUserRepo(sql),
     refreshTokens: createRefreshTokenRepo(sql),
-    chats: createChatRepo(sql),
-    messages: createMessageRepo(sql),
+    chats: createChatRepo(sql, opts.onEvents),
+    messages: createMessageRepo(sql, opts.onEvents),
     media: createMediaRepo(sql),
     permissions: createPermissionRepo(sql),
-    sessions: createSessionRepo(sql),
+    sessions: createSessionRepo(sql, opts.onEvents),
     idempotency: createIdempotencyRepo(sql),
+    outbox: createOutboxRepo(sql, opts.onEvents),
+    webhooks: createWebhookRepo(sql),
     async ping() {
       await asOwner(() => sql`SELECT 1`);
     },

@@ -1,4 +1,4 @@
-import type { Ack, Chat, DesiredState, Message, Role, SessionStatus, User } from '../domain/types.js';
+import type { Ack, Chat, DesiredState, EventName, Message, Role, SessionStatus, User, WebhookEventName } from '../domain/types.js';
 
 /**
  * The store's ports: what the layers above may ask of PostgreSQL. Implementations live beside this file,
@@ -172,6 +172,108 @@ export interface SessionRepo {
   listActive(): Promise<string[]>;
 }
 
+/** An event to append to a tenant's outbox. `chatId` set: a chat event (admins and that chat's employees). */
+export interface NewEvent {
+  name: EventName;
+  chatId: string | null;
+  payload: unknown;
+}
+
+/**
+ * A stored event. `seq` numbers a tenant's events 1, 2, 3 ... in commit order, without gaps; `id` is
+ * `<tenantId>:<seq>`, unique across tenants and stable: a redelivery carries the same id.
+ */
+export interface StoredEvent extends NewEvent {
+  id: string;
+  tenantId: string;
+  seq: number;
+  createdAt: string;
+}
+
+export interface EventPage {
+  /** In seq order. */
+  events: StoredEvent[];
+  /** Every event up to this seq was examined: pass it as the next `after`. */
+  cursor: number;
+  /** Events after the caller's cursor were deleted by retention before it read them. */
+  truncated: boolean;
+}
+
+/**
+ * Told of the events a committed transaction wrote, in seq order, right after the commit (the node
+ * publishes them to Socket.IO and wakes the webhook worker). Must not throw.
+ */
+export type EventListener = (tenantId: string, events: StoredEvent[]) => void;
+
+/** The outbox: every repository write that changes what a client can see appends its events in the same transaction. */
+export interface OutboxRepo {
+  /** Appends events in one transaction of their own (events with no other data, e.g. `qr`). Fenced like session writes. */
+  append(tenantId: string, events: NewEvent[], fence?: Fence): Promise<StoredEvent[]>;
+  /** Events with seq > `after`, oldest first; `chatIds` given: only chat events of those chats (employees). */
+  read(tenantId: string, opts: { after: number; limit: number; chatIds?: string[] }): Promise<EventPage>;
+  /** Highest committed seq of the tenant (0: none yet). */
+  head(tenantId: string): Promise<number>;
+  /** Deletes (cross-tenant) up to `batch` events older than `olderThanMs`; returns how many. */
+  prune(olderThanMs: number, batch: number): Promise<number>;
+}
+
+export interface WebhookRecord {
+  id: string;
+  tenantId: string;
+  url: string;
+  events: WebhookEventName[];
+  enabled: boolean;
+  disabledReason: string | null;
+  maxConcurrency: number;
+  failingSince: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface NewWebhook {
+  url: string;
+  events: WebhookEventName[];
+  secret: string;
+  enabled: boolean;
+  maxConcurrency: number;
+}
+
+export type DeliveryState = 'pending' | 'succeeded' | 'failed';
+
+export interface DeliveryAttempt {
+  attempt: number;
+  startedAt: string;
+  durationMs: number;
+  statusCode: number | null;
+  error: string | null;
+}
+
+export interface DeliveryView {
+  eventId: string;
+  seq: number;
+  event: EventName;
+  state: DeliveryState;
+  attempts: DeliveryAttempt[];
+  nextAttemptAt: string | null;
+  lastStatus: number | null;
+  lastError: string | null;
+  createdAt: string;
+  completedAt: string | null;
+}
+
+/** A tenant's webhook endpoints (admin REST). */
+export interface WebhookRepo {
+  /** Deliveries start with the events committed after it. */
+  create(tenantId: string, input: NewWebhook): Promise<WebhookRecord>;
+  list(tenantId: string): Promise<WebhookRecord[]>;
+  get(tenantId: string, id: string): Promise<WebhookRecord | null>;
+  /** Enabling clears the disabled reason and the failure streak. Null: no such webhook. */
+  update(tenantId: string, id: string, patch: Partial<NewWebhook>): Promise<WebhookRecord | null>;
+  remove(tenantId: string, id: string): Promise<boolean>;
+  /** Newest first; `before` is a seq from the previous page. */
+  deliveries(tenantId: string, webhookId: string, opts: { before?: number; limit: number }): Promise<DeliveryView[]>;
+}
+
 export interface Store {
   tenants: TenantRepo;
   users: UserRepo;
@@ -182,6 +284,8 @@ export interface Store {
   permissions: PermissionRepo;
   sessions: SessionRepo;
   idempotency: IdempotencyRepo;
+  outbox: OutboxRepo;
+  webhooks: WebhookRepo;
   /** `SELECT 1`; throws StoreUnavailableError when the database does not answer. */
   ping(): Promise<void>;
   close(): Promise<void>;
