@@ -35,6 +35,9 @@ export type ServerToClientEvents = Record<RealtimeEventName, (payload: unknown) 
   ready: (info: ReadyInfo) => void;
   /** Sent just before the server disconnects a socket whose access token expired. */
   token_expired: () => void;
+  /** To an employee's own sockets when a chat is assigned to it / taken away (after the room change). */
+  chat_assigned: (payload: { chatId: string }) => void;
+  chat_revoked: (payload: { chatId: string }) => void;
 };
 /** Clients send nothing on this channel; REST carries every command. */
 export type ClientToServerEvents = Record<string, never>;
@@ -123,9 +126,13 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     },
     async grant(tenantId, userId, chatId) {
       io.in(userRoom(tenantId, userId)).socketsJoin(chatRoom(tenantId, chatId));
+      // Tell the employee's screens, so a console lists the chat without a reload.
+      io.to(userRoom(tenantId, userId)).emit('chat_assigned', { chatId });
     },
     async revoke(tenantId, userId, chatId) {
       io.in(userRoom(tenantId, userId)).socketsLeave(chatRoom(tenantId, chatId));
+      // After the leave: nothing of the chat reaches the socket past this notice, and the console drops it.
+      io.to(userRoom(tenantId, userId)).emit('chat_revoked', { chatId });
     },
     async disconnectUser(tenantId, userId) {
       io.in(userRoom(tenantId, userId)).disconnectSockets(true);

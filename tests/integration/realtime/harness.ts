@@ -148,10 +148,16 @@ export async function connect(url: string, opts: ClientOptions): Promise<Client>
   const ready = await new Promise<ReadyInfo>((resolve, reject) => {
     socket.once('connect_error', reject);
     // `ready` is read here and never reaches the inbox's queue consumers: tests see only what follows it.
-    void inbox.next().then((event) => {
-      if (event.name === 'ready' && Value.Check(ReadyInfo, event.payload)) resolve(event.payload);
-      else reject(new Error(`expected ready, got ${event.name} ${JSON.stringify(event.payload)}`));
-    });
+    // A revoke racing the connect may send its `chat_revoked` notice first (the user room is joined
+    // before the chats are read again); the chat is already left, so the notice is skipped here.
+    const awaitReady = (): void => {
+      void inbox.next().then((event) => {
+        if (event.name === 'chat_revoked') return awaitReady();
+        if (event.name === 'ready' && Value.Check(ReadyInfo, event.payload)) resolve(event.payload);
+        else reject(new Error(`expected ready, got ${event.name} ${JSON.stringify(event.payload)}`));
+      });
+    };
+    awaitReady();
   });
   return { socket, ready, inbox };
 }
