@@ -1,0 +1,132 @@
+import postgres from 'postgres';
+import { Redis } from 'ioredis';
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger, type Logger } from '../../src/domain/log.js';
+import { startNode, type RunningNode } from '../../src/node.js';
+import { createSimulator, type Simulator } from '../../src/simulator/server.js';
+import { api, connectSocket, decodeQrDataUrl, phone, register, type Account, type RecordedSocket } from './client.js';
+import { TEST_DATABASE_URL, uniqueSchemaName } from './db.js';
+import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.js';
+import { STACK_SECRET } from './stack.js';
+
+/**
+ * Several nodes in this process on one PostgreSQL schema and one Redis key prefix, with the simulator:
+ * a cluster for integration tests. Each node may reach Redis through its own URL (a cuttable proxy).
+ */
+export interface TestCluster {
+  sim: Simulator;
+  simUrl: string;
+  schema: string;
+  prefix: string;
+  /** A Redis client of the test's own, straight to Redis. */
+  redis: Redis;
+  nodes: Map<string, RunningNode>;
+  node(nodeId: string): RunningNode;
+  startNode(nodeId: string, env?: Record<string, string>): Promise<RunningNode>;
+  /** Direct SQL on the cluster's schema. */
+  sql: postgres.Sql;
+  close(): Promise<void>;
+}
+
+export function clusterEnv(opts: { simUrl: string; prefix: string; ttlMs: number }): Record<string, string> {
+  return {
+    JWT_SECRET: STACK_SECRET,
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_POOL_SIZE: '4',
+    REDIS_URL: TEST_REDIS_URL,
+    REDIS_PREFIX: opts.prefix,
+    LEASE_TTL_MS: String(opts.ttlMs),
+    PORT: '0',
+    HOST: '127.0.0.1',
+    WA_ENGINE: 'sandbox',
+    SIM_URL: opts.simUrl,
+    LOG_LEVEL: 'warn',
+    LOGIN_RATE_LIMIT: '1000',
+    PASSWORD_HASH_THREADS: '1',
+    ACTOR_CALL_TIMEOUT_MS: '5000',
+  };
+}
+
+export async function startTestCluster(opts: { ttlMs: number; log?: Logger }): Promise<TestCluster> {
+  const log = opts.log ?? createLogger({ level: 'warn' });
+  const sim = createSimulator({ port: 0, log });
+  const simUrl = await sim.listen();
+  const schema = uniqueSchemaName('scale');
+  const prefix = uniquePrefix('scale');
+  const redis = new Redis(TEST_REDIS_URL);
+  const sql = postgres(TEST_DATABASE_URL, { max: 2, onnotice: () => undefined, connection: { search_path: schema } });
+  const nodes = new Map<string, RunningNode>();
+  const base = clusterEnv({ simUrl, prefix, ttlMs: opts.ttlMs });
+  return {
+    sim,
+    simUrl,
+    schema,
+    prefix,
+    redis,
+    nodes,
+    sql,
+    node(nodeId) {
+      const n = nodes.get(nodeId);
+      if (n === undefined) throw new Error(`no node ${nodeId}`);
+      return n;
+    },
+    async startNode(nodeId, env = {}) {
+      const config: Config = loadConfig({ ...base, NODE_ID: nodeId, ...env });
+      const node = await startNode({ config, log, schema });
+      nodes.set(nodeId, node);
+      return node;
+    },
+    async close() {
+      try {
+        for (const node of nodes.values()) await node.close();
+        await sim.close();
+      } finally {
+        await deleteKeys(redis, prefix);
+        await redis.quit();
+        await sql`DROP SCHEMA IF EXISTS ${sql(schema)} CASCADE`;
+        await sql.end();
+      }
+    },
+  };
+}
+
+let seq = 0;
+export const newNumber = (): string => `4960${String(Date.now() % 1_000_000).padStart(6, '0')}${String(seq++ % 100).padStart(2, '0')}`;
+
+export interface LinkedTenant {
+  admin: Account;
+  tenantId: string;
+  number: string;
+  contact: string;
+  socket: RecordedSocket;
+}
+
+/**
+ * An admin registered on `url`, its socket there, init there, the QR read from the socket's PNG and
+ * scanned by a simulated phone; resolves once the session is connected. Also creates a contact phone.
+ */
+export async function linkTenant(url: string, simUrl: string, name = 'Admin'): Promise<LinkedTenant> {
+  const number = newNumber();
+  const contact = newNumber();
+  await phone(simUrl, 'POST', '/phones', { number, name: `${name} Business` });
+  await phone(simUrl, 'POST', '/phones', { number: contact, name: `${name} Contact` });
+  const admin = await register(url, name);
+  const socket = await connectSocket(url, admin.accessToken);
+  const init = await api(url, 'POST', '/api/whatsapp/init', { token: admin.accessToken });
+  if (init.status !== 200) throw new Error(`init answered ${init.status}: ${init.text}`);
+  const qr = decodeQrDataUrl(await socket.next<string>('qr'));
+  const link = await phone(simUrl, 'POST', `/phones/${number}/link`, { qr });
+  if (link.status !== 200) throw new Error(`link answered ${link.status}`);
+  await socket.next<{ status: string }>('session_status', (s) => s.status === 'connected');
+  return { admin, tenantId: admin.user.tenantId, number, contact, socket };
+}
+
+/** Resolves when `check` holds, polling every `everyMs` (for state that has no event to wait on). */
+export async function until(check: () => Promise<boolean> | boolean, opts: { timeoutMs: number; everyMs?: number; what: string }): Promise<void> {
+  const deadline = Date.now() + opts.timeoutMs;
+  for (;;) {
+    if (await check()) return;
+    if (Date.now() > deadline) throw new Error(`timed out after ${opts.timeoutMs} ms waiting for ${opts.what}`);
+    await new Promise((resolve) => setTimeout(resolve, opts.everyMs ?? 50));
+  }
+}
