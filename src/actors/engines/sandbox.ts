@@ -67,6 +67,11 @@ const TERMINAL_BY_CLOSE_CODE: Record<number, DisconnectReason> = {
   [CloseCodes.LOGGED_OUT]: 'logged_out',
 };
 const CHAT_ID = /^[0-9]{5,15}@c\.us$/;
+/**
+ * Text messages handed on and awaiting storage at once. Bounds the actor's pending deliveries (each holds
+ * a timer) while letting the node store them in batches; far above what one batch commit takes.
+ */
+const MAX_UNACKED_DELIVERIES = 1_000;
 
 export class SandboxEngine implements Engine {
   readonly kind = 'sandbox' as const;
@@ -75,6 +80,8 @@ export class SandboxEngine implements Engine {
   readonly #log: Logger;
   readonly #opts: Required<Pick<SandboxEngineOptions, 'requestTimeoutMs' | 'heartbeatMs' | 'random'>> & { initialMs: number; maxMs: number };
   readonly #events = new EngineEventHub();
+  /** Deliveries handed to the listeners and not yet stored (see #pipeline). */
+  readonly #unacked = new Set<Promise<void>>();
   readonly #calls = new PendingRequests();
   #credentials: string | null;
   #me: EngineAccount | null = null;
@@ -282,13 +289,30 @@ export class SandboxEngine implements Engine {
         this.#attempt = 0;
         await this.#transition('connected');
         return this.#events.emit({ type: 'ready', me: this.#requireMe() });
-      case 'message':
-        return this.#deliver(conn, frame.message, frame.redelivery);
+      case 'message': {
+        const delivered = this.#deliver(conn, frame.message, frame.redelivery);
+        // A message with media is awaited: its listener downloads the attachment before handing the
+        // message on, and a later message must not overtake it.
+        if (frame.message.media) return delivered;
+        return this.#pipeline(delivered);
+      }
       case 'ack':
         return this.#events.emit({ type: 'message_ack', id: frame.id, chatId: frame.chatId, ack: frame.ack });
       default:
         assertNever(frame, 'simulator event frame');
     }
+  }
+
+  /**
+   * Lets the event queue move on while a text message is being stored. Its listener hands it on
+   * synchronously (so the order of hand-over is the order of arrival), and its ack still waits for
+   * storage in #deliver; only the wait no longer blocks the next message, which would cap a tenant at one
+   * database round trip per message. At most MAX_UNACKED_DELIVERIES wait at once.
+   */
+  async #pipeline(delivered: Promise<void>): Promise<void> {
+    const tracked: Promise<void> = delivered.finally(() => this.#unacked.delete(tracked));
+    this.#unacked.add(tracked);
+    if (this.#unacked.size >= MAX_UNACKED_DELIVERIES) await Promise.race(this.#unacked);
   }
 
   /** Persist, then ack: the ack goes out only when every listener resolved. */
