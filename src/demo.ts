@@ -59,6 +59,7 @@ async function main(): Promise<void> {
       '',
       `wa-tenants demo is running (engine: sandbox, database: embedded in ${config.DATA_DIR})`,
       '',
+      `  Console       ${base}/   (sign up, link with the "Simulate a phone" panel)`,
       `  API docs      ${base}/api/docs`,
       `  Test client   ${base}/demo.html`,
       `  Simulator     ${simUrl}  (phones: GET ${simUrl}/phones/${DEMO_BUSINESS_NUMBER})`,
