@@ -1,3 +1,234 @@
-import type { Suite } from '../lib/context.js';
-export const inboundSuite: Suite = { name: 'inbound', steps: () => 0, async run() { return []; } };
-export const outboundSuite: Suite = { name: 'outbound', steps: () => 0, async run() { return []; } };
+import { proc } from '../lib/build.js';
+import { numbers, schemaClient, sleep, type BenchContext, type Suite } from '../lib/context.js';
+import { load, type LoadResult } from '../lib/http.js';
+import { startProc, type Proc } from '../lib/ipc.js';
+import { startMessagingStack } from '../lib/messaging-stack.js';
+import { ratio, type Row } from '../lib/report.js';
+import { createPhones } from '../lib/stack.js';
+import { median, medianOf, quantile } from '../lib/stats.js';
+
+/**
+ * Inbound: contacts write to N tenants through the simulator at a target rate; the gateway stores and
+ * delivers to each tenant's admin socket. Baseline: the same sender, simulator and rate with the same
+ * number of phones linked by bare protocol clients (no gateway). Outbound: POST send through the gateway
+ * vs the simulator's own send API, at the same concurrency.
+ */
+
+const TARGET_RATE = 5_000;
+const CONTACTS_PER_TENANT = 10;
+
+interface Receipts {
+  received: number;
+  duplicates: number;
+  latencies: number[];
+  seqs: number[];
+  lastReceipt: number;
+}
+
+interface Blast {
+  sent: number;
+  accepted: number;
+  failed: number;
+  firstSend: number;
+  lastSend: number;
+}
+
+interface InboundRun {
+  accepted: number;
+  delivered: number;
+  stored: number;
+  lost: number;
+  duplicated: number;
+  ratePerS: number;
+  storedPerS: number;
+  sendRatePerS: number;
+  p50: number;
+  p99: number;
+}
+
+/** Polls the receivers until every accepted message arrived or nothing new came for `idleMs`. */
+async function collect(receivers: Proc[], expected: number, idleMs: number): Promise<Receipts> {
+  let last = -1;
+  let lastChange = performance.now();
+  for (;;) {
+    const reports = await Promise.all(receivers.map((r) => r.request<Receipts>('report')));
+    const merged: Receipts = {
+      received: reports.reduce((n, r) => n + r.received, 0),
+      duplicates: reports.reduce((n, r) => n + r.duplicates, 0),
+      latencies: reports.flatMap((r) => r.latencies),
+      seqs: reports.flatMap((r) => r.seqs),
+      lastReceipt: Math.max(...reports.map((r) => r.lastReceipt)),
+    };
+    if (merged.seqs.length >= expected) return merged;
+    if (merged.seqs.length !== last) {
+      last = merged.seqs.length;
+      lastChange = performance.now();
+    } else if (performance.now() - lastChange > idleMs) return merged;
+    await sleep(250);
+  }
+}
+
+function summarize(blast: Blast, r: Receipts, stored: number): InboundRun {
+  const unique = new Set(r.seqs).size;
+  const windowS = Math.max(blast.lastSend - blast.firstSend, r.lastReceipt - blast.firstSend) / 1000;
+  return {
+    accepted: blast.accepted,
+    delivered: unique,
+    stored,
+    lost: blast.accepted - unique,
+    duplicated: r.seqs.length - unique + r.duplicates,
+    ratePerS: unique / windowS,
+    storedPerS: stored / windowS,
+    sendRatePerS: blast.accepted / ((blast.lastSend - blast.firstSend) / 1000),
+    p50: quantile(r.latencies, 0.5),
+    p99: quantile(r.latencies, 0.99),
+  };
+}
+
+export const inboundSuite: Suite = {
+  name: 'inbound',
+  steps: (quick) => 2 + (quick ? 3 : 5),
+  async run(ctx) {
+    const tenants = ctx.quick ? 5 : 10;
+    const seconds = ctx.quick ? 4 : 8;
+    ctx.step(`inbound: linking ${tenants} tenants`);
+    const stack = await startMessagingStack(ctx, 'inbound', tenants);
+    const simUrl = stack.sim.info.url;
+    const contacts = numbers('492', tenants * CONTACTS_PER_TENANT);
+    const bareNumbers = numbers('493', tenants);
+    await createPhones(simUrl, [...contacts, ...bareNumbers]);
+    // Interleaved so consecutive messages go to different tenants.
+    const routesTo = (targets: string[]) => contacts.map((from, i) => ({ from, to: targets[i % targets.length] as string }));
+    const gatewayRoutes = routesTo(stack.tenants.map((t) => t.number));
+    const bareRoutes = routesTo(bareNumbers);
+
+    const clients = await Promise.all([0, 1].map(() => startProc(proc('socket-clients'))));
+    for (const c of clients) ctx.defer(() => c.stop());
+    await Promise.all(clients.map((c, i) => c.request('connect', { url: stack.node.info.url, tokens: stack.tenants.filter((_, k) => k % 2 === i).map((t) => t.admin.accessToken) })));
+    const bare = await startProc(proc('bare-receivers'));
+    ctx.defer(() => bare.stop());
+    await bare.request('link', { simUrl, numbers: bareNumbers });
+    const sender = await startProc(proc('sender'));
+    ctx.defer(() => sender.stop());
+    const sql = schemaClient(ctx.dbUrl, stack.schema);
+    ctx.defer(() => sql.end());
+
+    const blast = (routes: unknown, tag: string, count: number, rate: number) =>
+      sender.request<Blast>('blast', { simUrl, routes, count, ratePerS: rate, tag, maxInFlight: 256 });
+    ctx.step('inbound: warm-up');
+    await Promise.all(clients.map((c) => c.request('reset', { tag: 'warm' })));
+    const warm = await blast(gatewayRoutes, 'warm', 1_000, 1_000);
+    await collect(clients, warm.accepted, 5_000);
+
+    const ours: InboundRun[] = [];
+    const base: InboundRun[] = [];
+    const count = TARGET_RATE * seconds;
+    for (let run = 0; run < ctx.runs; run++) {
+      ctx.step(`inbound: run ${run + 1}/${ctx.runs} (${count} messages at ${TARGET_RATE}/s, then the bare baseline)`);
+      const tag = `r${run}x${Date.now().toString(36)}`;
+      await Promise.all(clients.map((c) => c.request('reset', { tag })));
+      const b = await blast(gatewayRoutes, tag, count, TARGET_RATE);
+      const receipts = await collect(clients, b.accepted, 10_000);
+      await stack.node.request('drain');
+      const [row] = await sql<{ n: string }[]>`SELECT count(*) AS n FROM messages WHERE body LIKE ${`${tag}:%`} AND NOT from_me`;
+      ours.push(summarize(b, receipts, Number(row?.n ?? 0)));
+
+      const bareTag = `${tag}b`;
+      await bare.request('reset', { tag: bareTag });
+      const bb = await blast(bareRoutes, bareTag, count, TARGET_RATE);
+      base.push(summarize(bb, await collect([bare], bb.accepted, 10_000), bb.accepted));
+    }
+    ctx.raw.inbound = { tenants, contacts: contacts.length, targetRate: TARGET_RATE, seconds, ours, bare: base };
+    const m = (runs: InboundRun[], pick: (r: InboundRun) => number) => medianOf(runs, pick);
+    const rate = m(ours, (r) => r.ratePerS);
+    const lost = Math.max(...ours.map((r) => r.lost));
+    const duplicated = Math.max(...ours.map((r) => r.duplicated));
+    const notStored = Math.max(...ours.map((r) => r.accepted - r.stored));
+    return [
+      {
+        suite: 'inbound',
+        figure: `delivered to sockets, ${tenants} tenants, ${TARGET_RATE}/s offered for ${seconds} s`,
+        value: rate,
+        unit: 'msgs/s',
+        baseline: { name: 'bare protocol clients, no gateway', value: m(base, (r) => r.ratePerS) },
+        ratio: ratio(rate, m(base, (r) => r.ratePerS)),
+        target: '>= 4,900/s sustained (5,000 offered)',
+        met: rate >= TARGET_RATE * 0.98,
+        note: `sender reached ${m(ours, (r) => r.sendRatePerS).toFixed(0)}/s`,
+      },
+      { suite: 'inbound', figure: 'stored in PostgreSQL', value: m(ours, (r) => r.storedPerS), unit: 'msgs/s', baseline: { name: 'offered', value: TARGET_RATE }, ratio: ratio(m(ours, (r) => r.storedPerS), TARGET_RATE) },
+      {
+        suite: 'inbound',
+        figure: 'end-to-end latency p50 (simulator send -> socket receipt)',
+        value: m(ours, (r) => r.p50),
+        unit: 'ms',
+        baseline: { name: 'bare clients', value: m(base, (r) => r.p50) },
+        ratio: ratio(m(ours, (r) => r.p50), m(base, (r) => r.p50)),
+      },
+      {
+        suite: 'inbound',
+        figure: 'end-to-end latency p99',
+        value: m(ours, (r) => r.p99),
+        unit: 'ms',
+        baseline: { name: 'bare clients', value: m(base, (r) => r.p99) },
+        ratio: ratio(m(ours, (r) => r.p99), m(base, (r) => r.p99)),
+        target: '< 100 ms',
+        met: m(ours, (r) => r.p99) < 100,
+      },
+      { suite: 'inbound', figure: 'lost (accepted by the network, never delivered), worst run', value: lost, unit: 'msgs', target: '0', met: lost === 0, note: `not stored, worst run: ${notStored}` },
+      { suite: 'inbound', figure: 'duplicated (delivered twice), worst run', value: duplicated, unit: 'msgs', target: '0', met: duplicated === 0 },
+    ];
+  },
+};
+
+export const outboundSuite: Suite = {
+  name: 'outbound',
+  steps: (quick) => 2 + (quick ? 3 : 5),
+  async run(ctx: BenchContext): Promise<Row[]> {
+    const connections = 16;
+    const durationS = ctx.quick ? 3 : 6;
+    ctx.step('outbound: linking a tenant');
+    const stack = await startMessagingStack(ctx, 'outbound', 1);
+    const simUrl = stack.sim.info.url;
+    const tenant = stack.tenants[0];
+    if (tenant === undefined) throw new Error('no tenant');
+    const [contact] = numbers('494', 1);
+    await createPhones(simUrl, [contact as string]);
+    const gateway = {
+      url: `${stack.node.info.url}/api/chats/${contact}@c.us/messages`,
+      headers: { authorization: `Bearer ${tenant.admin.accessToken}`, 'content-type': 'application/json' },
+      body: JSON.stringify({ body: 'outbound bench message' }),
+    };
+    const direct = {
+      url: `${simUrl}/phones/${tenant.number}/messages`,
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ to: contact, body: 'outbound bench message' }),
+    };
+    ctx.step('outbound: warm-up');
+    for (const t of [gateway, direct]) await load({ ...t, method: 'POST', connections, durationS: 1 });
+    const ours: LoadResult[] = [];
+    const base: LoadResult[] = [];
+    for (let run = 0; run < ctx.runs; run++) {
+      ctx.step(`outbound: run ${run + 1}/${ctx.runs}`);
+      const r = await load({ ...gateway, method: 'POST', connections, durationS });
+      if (r.non2xx > 0 || r.errors > 0) throw new Error(`gateway send: ${r.non2xx} non-2xx, ${r.errors} errors`);
+      ours.push(r);
+      base.push(await load({ ...direct, method: 'POST', connections, durationS }));
+    }
+    ctx.raw.outbound = { connections, durationS, ours, direct: base };
+    const rps = medianOf(ours, (r) => r.rps);
+    const baseRps = medianOf(base, (r) => r.rps);
+    return [
+      {
+        suite: 'outbound',
+        figure: `POST /api/chats/:id/messages, one tenant, ${connections} connections`,
+        value: rps,
+        unit: 'msgs/s',
+        baseline: { name: 'simulator send API directly', value: baseRps },
+        ratio: ratio(rps, baseRps),
+      },
+      { suite: 'outbound', figure: 'send latency p50', value: median(ours.map((r) => r.p50)), unit: 'ms', baseline: { name: 'simulator directly', value: median(base.map((r) => r.p50)) }, ratio: ratio(median(ours.map((r) => r.p50)), median(base.map((r) => r.p50))) },
+      { suite: 'outbound', figure: 'send latency p99', value: median(ours.map((r) => r.p99)), unit: 'ms', baseline: { name: 'simulator directly', value: median(base.map((r) => r.p99)) }, ratio: ratio(median(ours.map((r) => r.p99)), median(base.map((r) => r.p99))) },
+    ];
+  },
+};
