@@ -2,12 +2,13 @@ import { AppError, assertNever, ErrorCodes, ValidationError } from '../domain/er
 import type { SessionStatus } from '../domain/types.js';
 import { Value } from '@sinclair/typebox/value';
 import { createActorLogger } from './actor-logger.js';
-import { createEngine } from './engines/create-engine.js';
-import type { DisconnectReason, Engine, EngineEvent } from './engines/engine.js';
+import { createEngine, type CreateEngineDeps } from './engines/create-engine.js';
+import type { DisconnectReason, Engine, EngineEvent, EngineState } from './engines/engine.js';
 import type { ActorBehavior, ActorContext, BehaviorFactory } from './protocol.js';
 import {
   SessionActorOptions,
   type MediaPayload,
+  type PairingCodeReply,
   type SendReply,
   type SessionCommand,
   type SessionEvent,
@@ -22,7 +23,14 @@ import {
  * never crashes.
  */
 
-type Reply = SendReply | MediaPayload | { mimetype: string; data: Uint8Array } | null | { ok: true };
+type Reply = SendReply | MediaPayload | PairingCodeReply | { mimetype: string; data: Uint8Array } | null | { ok: true };
+
+/** Test seams of the actor (a behaviour module of a test passes them; the default module passes none). */
+export interface SessionActorDeps {
+  /** Extra engine dependencies, e.g. a scripted whatsapp-web.js. */
+  engine?: Pick<CreateEngineDeps, 'library'>;
+}
+
 
 interface PendingDelivery {
   resolve(): void;
@@ -33,31 +41,49 @@ interface PendingDelivery {
 export class SessionActor implements ActorBehavior<SessionCommand, Reply, SessionEvent> {
   readonly #options: SessionActorOptions;
   readonly #tenantId: string;
+  readonly #deps: SessionActorDeps;
   #ctx: ActorContext<SessionEvent> | undefined;
   #engine: Engine | undefined;
   #nextDeliveryId = 1;
   readonly #deliveries = new Map<number, PendingDelivery>();
   #stopping = false;
+  #loggingOut = false;
+  /** The engine reached `ready` on its current connection. */
+  #ready = false;
+  /** After a failure the engine retries: the next `starting` says which failure it retries. */
+  #retrying: string | null = null;
+  #last: { status: SessionStatus; reason: string | null } | null = null;
 
-  constructor(init: { tenantId: string; options: unknown }) {
+  constructor(init: { tenantId: string; options: unknown }, deps: SessionActorDeps = {}) {
     if (!Value.Check(SessionActorOptions, init.options)) {
       throw new ValidationError('invalid session actor options');
     }
     this.#options = init.options;
     this.#tenantId = init.tenantId;
+    this.#deps = deps;
   }
 
   async start(ctx: ActorContext<SessionEvent>): Promise<void> {
     this.#ctx = ctx;
     const log = createActorLogger(ctx.log).child({ tenantId: this.#tenantId });
-    const engine = await createEngine({
-      kind: this.#options.engine,
-      tenantId: this.#tenantId,
-      credentials: this.#options.credentials,
-      log,
-      simUrl: this.#options.simUrl,
-      engineOptions: this.#options.engineOptions ?? {},
-    });
+    const engine = await createEngine(
+      {
+        kind: this.#options.engine,
+        tenantId: this.#tenantId,
+        credentials: this.#options.credentials,
+        log,
+        simUrl: this.#options.simUrl,
+        engineOptions: this.#options.engineOptions ?? {},
+      },
+      {
+        // RemoteAuth's writes go up to the node, which stores them fenced by this actor's lease epoch.
+        forwardAuth: {
+          save: (session, zip) => this.#emit({ type: 'evt.auth_save', session, zip }),
+          delete: (session) => this.#emit({ type: 'evt.auth_delete', session }),
+        },
+        ...this.#deps.engine,
+      },
+    );
     this.#engine = engine;
     engine.subscribe((event) => this.#onEngineEvent(event));
     this.#status('starting', null);
@@ -73,11 +99,7 @@ export class SessionActor implements ActorBehavior<SessionCommand, Reply, Sessio
           ...(command.media === undefined ? {} : { media: command.media }),
         });
       case 'session.logout':
-        await engine.logout();
-        this.#emit({ type: 'evt.credentials', credentials: null });
-        this.#status('logged_out', 'logout');
-        this.#ctx?.requestStop?.('logged_out');
-        return { ok: true };
+        return this.#logout(engine);
       case 'session.connect':
         await engine.start();
         return { ok: true };
@@ -87,6 +109,11 @@ export class SessionActor implements ActorBehavior<SessionCommand, Reply, Sessio
       }
       case 'session.profile_photo':
         return engine.getProfilePhoto(command.chatId);
+      case 'session.pairing_code':
+        if (engine.requestPairingCode === undefined) {
+          throw new ValidationError(`The ${engine.kind} engine links by QR code only; pairing codes need WA_ENGINE=wwebjs`);
+        }
+        return { code: await engine.requestPairingCode(command.phone) };
       case 'session.persisted':
         this.#settleDeliveries(command.deliveryIds, command.ok);
         return { ok: true };
@@ -101,9 +128,24 @@ export class SessionActor implements ActorBehavior<SessionCommand, Reply, Sessio
     await this.#engine?.stop();
   }
 
+  async #logout(engine: Engine): Promise<Reply> {
+    // The engine reports its own `disconnected (logged_out)` meanwhile: this logout speaks for it.
+    this.#loggingOut = true;
+    try {
+      await engine.logout();
+    } finally {
+      this.#loggingOut = false;
+    }
+    this.#emit({ type: 'evt.credentials', credentials: null });
+    this.#status('logged_out', 'logout');
+    this.#ctx?.requestStop?.('logged_out');
+    return { ok: true };
+  }
+
   async #onEngineEvent(event: EngineEvent): Promise<void> {
     switch (event.type) {
       case 'qr':
+        this.#retrying = null;
         this.#emit({ type: 'evt.qr', qr: event.qr, index: event.index, expiresInMs: event.expiresInMs });
         this.#status('qr', null);
         return;
@@ -111,6 +153,8 @@ export class SessionActor implements ActorBehavior<SessionCommand, Reply, Sessio
         this.#emit({ type: 'evt.credentials', credentials: event.credentials });
         return;
       case 'ready':
+        this.#ready = true;
+        this.#retrying = null;
         this.#status('connected', null);
         return;
       case 'chats':
@@ -123,22 +167,54 @@ export class SessionActor implements ActorBehavior<SessionCommand, Reply, Sessio
         this.#emit({ type: 'evt.ack', id: event.id, chatId: event.chatId, ack: event.ack });
         return;
       case 'disconnected':
-        this.#onDisconnected(event.reason, event.willReconnect);
+        this.#onDisconnected(event);
         return;
       case 'state':
-        if (event.state === 'connecting' || event.state === 'reconnecting') this.#status('starting', null);
+        this.#onState(event.state);
         return;
       default:
         assertNever(event, 'engine event');
     }
   }
 
-  #onDisconnected(reason: DisconnectReason, willReconnect: boolean): void {
+  #onState(state: EngineState): void {
     if (this.#stopping) return;
-    if (willReconnect) {
-      this.#status('disconnected', reason);
+    switch (state) {
+      case 'connecting':
+        this.#status('starting', this.#retrying);
+        return;
+      case 'reconnecting':
+        // After a reported failure the `disconnected` status already says why and that it retries.
+        if (this.#retrying === null) this.#status('starting', 'reconnecting');
+        return;
+      case 'connected':
+        // Back after WhatsApp Web reconnected by itself (no new `ready`); the first time, `ready` reports.
+        if (this.#ready) this.#status('connected', null);
+        return;
+      case 'qr':
+      case 'stopped':
+      case 'disconnected':
+        return; // reported by their own events
+      default:
+        assertNever(state, 'engine state');
+    }
+  }
+
+  #onDisconnected(event: Extract<EngineEvent, { type: 'disconnected' }>): void {
+    if (this.#stopping || this.#loggingOut) return;
+    this.#ready = false;
+    const why = reasonText(event.reason, event.detail);
+    if (event.willReconnect) {
+      this.#retrying = `retrying after ${why}`;
+      this.#status('disconnected', why);
       return;
     }
+    this.#retrying = null;
+    this.#onEnded(event.reason, why);
+  }
+
+  /** The engine ended for good: decide what the session becomes. */
+  #onEnded(reason: DisconnectReason, why: string): void {
     switch (reason) {
       case 'logged_out':
         // The phone unlinked this device: the credentials are void and a new link needs a QR.
@@ -155,8 +231,14 @@ export class SessionActor implements ActorBehavior<SessionCommand, Reply, Sessio
         // disconnected until someone decides (init again, or the node that owns the lease).
         this.#status('disconnected', 'conflict');
         return;
+      case 'lease_lost':
+        // Another node owns the session now: it reports the status; this actor just goes.
+        this.#ctx?.requestStop?.('lease_lost');
+        return;
       default:
-        this.#status('disconnected', reason);
+        // Retries exhausted, or an account state that needs a person (TOS_BLOCK, DEPRECATED_VERSION ...).
+        this.#status('failed', why);
+        this.#ctx?.requestStop?.('failed');
     }
   }
 
@@ -193,7 +275,10 @@ export class SessionActor implements ActorBehavior<SessionCommand, Reply, Sessio
     }
   }
 
+  /** Reports a status change; the same status with the same reason again is no news. */
   #status(status: SessionStatus, reason: string | null): void {
+    if (this.#last?.status === status && this.#last.reason === reason) return;
+    this.#last = { status, reason };
     this.#emit({ type: 'evt.status', status, reason });
   }
 
@@ -205,6 +290,11 @@ export class SessionActor implements ActorBehavior<SessionCommand, Reply, Sessio
     if (this.#engine === undefined) throw new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'the session has not started');
     return this.#engine;
   }
+}
+
+/** A disconnect reason with the engine's words about it (`network: net::ERR_NAME_NOT_RESOLVED at ...`). */
+function reasonText(reason: DisconnectReason, detail: string | undefined): string {
+  return detail === undefined || detail === '' ? reason : `${reason}: ${detail}`;
 }
 
 const createSessionActor: BehaviorFactory<SessionCommand, Reply, SessionEvent> = (init) => new SessionActor(init);

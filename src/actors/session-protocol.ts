@@ -31,6 +31,14 @@ export const ConnectCommand = Type.Object({ type: Type.Literal('session.connect'
 export const MediaCommand = Type.Object({ type: Type.Literal('session.media'), messageId: Type.String() });
 export const ProfilePhotoCommand = Type.Object({ type: Type.Literal('session.profile_photo'), chatId: Type.String() });
 /**
+ * Link with a pairing code instead of a QR: the engine asks WhatsApp for the code the user types on the
+ * phone with this number (digits only, country code first). Only while the session waits for a link.
+ */
+export const PairingCodeCommand = Type.Object({
+  type: Type.Literal('session.pairing_code'),
+  phone: Type.String({ pattern: '^[0-9]{6,15}$' }),
+});
+/**
  * The node committed (ok) or could not commit these deliveries. Only then does the actor let the
  * engine acknowledge the messages to the network: persist, then ack.
  */
@@ -46,6 +54,7 @@ export type SessionCommand =
   | Static<typeof ConnectCommand>
   | Static<typeof MediaCommand>
   | Static<typeof ProfilePhotoCommand>
+  | Static<typeof PairingCodeCommand>
   | Static<typeof PersistedCommand>;
 
 /** Reply of `session.send`. */
@@ -53,6 +62,17 @@ export const SendReply = Type.Object({ id: Type.String(), timestamp: Type.String
 export type SendReply = Static<typeof SendReply>;
 export const MediaReply = Type.Union([MediaPayload, Type.Null()]);
 export const ProfilePhotoReply = Type.Union([Type.Object({ mimetype: Type.String(), data: Bytes }), Type.Null()]);
+/** Reply of `session.pairing_code`: the code to type on the phone (never logged). */
+export const PairingCodeReply = Type.Object({ code: Type.String({ minLength: 1 }) });
+export type PairingCodeReply = Static<typeof PairingCodeReply>;
+
+/**
+ * The name whatsapp-web.js' RemoteAuth gives a tenant's stored session (`RemoteAuth-<clientId>`, the
+ * client id being the tenant id): the node reads and deletes it by this name, the wwebjs engine writes it.
+ */
+export function remoteAuthSessionName(tenantId: string): string {
+  return `RemoteAuth-${tenantId}`;
+}
 
 // Actor -> node events.
 
@@ -70,6 +90,13 @@ export const SessionEvent = Type.Union([
     media: Type.Union([MediaPayload, Type.Null()]),
   }),
   Type.Object({ type: Type.Literal('evt.ack'), id: Type.String(), chatId: Type.String(), ack: Ack }),
+  /**
+   * The wwebjs engine's RemoteAuth stored its browser profile (a zip): the node writes it to PostgreSQL
+   * with the actor's lease epoch, and hands it to the next start of this actor. Never logged.
+   */
+  Type.Object({ type: Type.Literal('evt.auth_save'), session: Type.String({ pattern: '^[-_A-Za-z0-9]{1,128}$' }), zip: Bytes }),
+  /** The stored browser profile is void (logout, the phone unlinked the device): the node deletes it. */
+  Type.Object({ type: Type.Literal('evt.auth_delete'), session: Type.String({ pattern: '^[-_A-Za-z0-9]{1,128}$' }) }),
 ]);
 export type SessionEvent = Static<typeof SessionEvent>;
 

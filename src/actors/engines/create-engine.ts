@@ -1,5 +1,6 @@
 import type { Logger } from '../../domain/log.js';
 import type { Engine, EngineKind } from './engine.js';
+import type { WwebjsFactoryDeps } from './wwebjs-factory.js';
 
 export interface CreateEngineInput {
   kind: EngineKind;
@@ -10,11 +11,14 @@ export interface CreateEngineInput {
   engineOptions: Record<string, unknown>;
 }
 
+/** What cannot travel as data in the actor's options: callbacks into the actor (wwebjs RemoteAuth writes), test seams. */
+export type CreateEngineDeps = Pick<WwebjsFactoryDeps, 'forwardAuth' | 'library'>;
+
 /**
  * Builds the configured engine. Each implementation is imported lazily so a sandbox actor never loads
  * whatsapp-web.js (and its Puppeteer) and a wwebjs actor never loads the simulator client.
  */
-export async function createEngine(input: CreateEngineInput): Promise<Engine> {
+export async function createEngine(input: CreateEngineInput, deps: CreateEngineDeps = {}): Promise<Engine> {
   switch (input.kind) {
     case 'sandbox': {
       const { SandboxEngine } = await import('./sandbox.js');
@@ -22,7 +26,7 @@ export async function createEngine(input: CreateEngineInput): Promise<Engine> {
     }
     case 'wwebjs': {
       const { createWwebjsEngine } = await import('./wwebjs-factory.js');
-      return createWwebjsEngine(input);
+      return createWwebjsEngine(input, deps);
     }
   }
 }

@@ -5,6 +5,7 @@ import { AppError, ErrorCodes, ValidationError } from '../../domain/errors.js';
 import type { CreateEngineInput } from './create-engine.js';
 import type { Engine } from './engine.js';
 import { createSnapshotAuthStore, type WwebjsAuth } from './wwebjs-auth.js';
+import type { WwebjsLibrary } from './wwebjs-library.js';
 import { WwebjsEngine, type WwebjsEngineOptions } from './wwebjs.js';
 
 /**
@@ -30,6 +31,10 @@ export const WwebjsEngineSettings = Type.Object({
     Type.Object({ server: Type.String({ minLength: 1 }), username: Type.Optional(Type.String()), password: Type.Optional(Type.String()) }),
   ),
   initTimeoutMs: Type.Optional(Type.Integer({ minimum: 1_000 })),
+  /** While connected, `getState()` every `intervalMs` must answer within `timeoutMs` (defaults 60 000 / 15 000). */
+  healthCheck: Type.Optional(
+    Type.Object({ intervalMs: Type.Optional(Type.Integer({ minimum: 10 })), timeoutMs: Type.Optional(Type.Integer({ minimum: 10 })) }),
+  ),
   qrMaxRetries: Type.Optional(Type.Integer({ minimum: 0 })),
   rendererHeapMb: Type.Optional(Type.Integer({ minimum: 64 })),
   reconnect: Type.Optional(
@@ -60,6 +65,8 @@ export interface WwebjsFactoryDeps {
     save(session: string, zip: Uint8Array): void | Promise<void>;
     delete(session: string): void | Promise<void>;
   };
+  /** whatsapp-web.js itself (default), or a scripted stand-in: end-to-end tests without WhatsApp. */
+  library?: WwebjsLibrary;
 }
 
 function webVersionCache(s: WwebjsEngineSettings): WwebjsEngineOptions['webVersionCache'] {
@@ -120,6 +127,8 @@ export async function createWwebjsEngine(input: CreateEngineInput, deps: WwebjsF
     ...(cache === undefined ? {} : { webVersionCache: cache }),
     ...(s.proxy === undefined ? {} : { proxy: s.proxy }),
     ...(s.initTimeoutMs === undefined ? {} : { initTimeoutMs: s.initTimeoutMs }),
+    ...(s.healthCheck === undefined ? {} : { healthCheck: s.healthCheck }),
+    ...(deps.library === undefined ? {} : { library: deps.library }),
     ...(s.qrMaxRetries === undefined ? {} : { qrMaxRetries: s.qrMaxRetries }),
     ...(s.rendererHeapMb === undefined ? {} : { rendererHeapMb: s.rendererHeapMb }),
     ...(s.reconnect === undefined ? {} : { reconnect: s.reconnect }),
