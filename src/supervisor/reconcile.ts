@@ -51,13 +51,24 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
   let running: Promise<void> | undefined;
   let stopped = true;
   let kicked = false;
+  let failing = false;
 
   function schedule(delayMs: number): void {
     if (stopped) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
       running = round()
-        .catch((err: unknown) => log.warn({ err }, 'reconcile round failed'))
+        .then(
+          () => {
+            failing = false;
+          },
+          (err: unknown) => {
+            // Once per outage at warn (Redis or PostgreSQL away): the next rounds fail the same way.
+            if (failing) log.debug({ err }, 'reconcile round failed');
+            else log.warn({ err }, 'reconcile round failed');
+            failing = true;
+          },
+        )
         .finally(() => {
           running = undefined;
           const next = kicked ? 0 : opts.intervalMs * (0.8 + 0.4 * random());

@@ -130,3 +130,43 @@ export async function until(check: () => Promise<boolean> | boolean, opts: { tim
     await new Promise((resolve) => setTimeout(resolve, opts.everyMs ?? 50));
   }
 }
+
+interface ConnectionEntry {
+  connectionId: string;
+  number: string;
+  from: string;
+  to: string | null;
+  endReason: string | null;
+}
+
+/**
+ * From the simulator's connection log: for each account, the connections that overlapped in time (one
+ * began before the previous one ended). Empty when every account had one connection at a time.
+ */
+export async function overlappingConnections(simUrl: string, numbers: readonly string[]): Promise<string[]> {
+  const log = (await phone(simUrl, 'GET', '/stats/connections')).body as { connections: ConnectionEntry[] };
+  const wanted = new Set(numbers);
+  const byNumber = new Map<string, ConnectionEntry[]>();
+  for (const c of log.connections) {
+    if (!wanted.has(c.number)) continue;
+    byNumber.set(c.number, [...(byNumber.get(c.number) ?? []), c]);
+  }
+  const overlaps: string[] = [];
+  for (const [number, list] of byNumber) {
+    list.sort((x, y) => Date.parse(x.from) - Date.parse(y.from));
+    for (let i = 1; i < list.length; i++) {
+      const prev = list[i - 1] as ConnectionEntry;
+      const cur = list[i] as ConnectionEntry;
+      if (prev.to === null || Date.parse(prev.to) > Date.parse(cur.from)) overlaps.push(`${number}: ${prev.connectionId} still open when ${cur.connectionId} began`);
+    }
+  }
+  return overlaps;
+}
+
+/** How many connections the simulator logged per account. */
+export async function connectionCounts(simUrl: string): Promise<Map<string, number>> {
+  const log = (await phone(simUrl, 'GET', '/stats/connections')).body as { connections: ConnectionEntry[] };
+  const counts = new Map<string, number>();
+  for (const c of log.connections) counts.set(c.number, (counts.get(c.number) ?? 0) + 1);
+  return counts;
+}

@@ -152,8 +152,15 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
 
     async run({ claim }) {
       await beat();
+      let failing = false;
       heartbeat = setInterval(() => {
-        beat().catch((err: unknown) => log.warn({ err }, 'registry heartbeat failed'));
+        beat().then(
+          () => (failing = false),
+          (err: unknown) => {
+            if (!failing) log.warn({ err }, 'registry heartbeat failed');
+            failing = true;
+          },
+        );
       }, Math.max(100, Math.floor(ttlMs / 3)));
       if (claim) reconciler?.start();
       log.info({ ttlMs, capacity: config.NODE_CAPACITY, claim }, 'joined the cluster');

@@ -81,6 +81,7 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager & { 
   let closed = false;
   let renewTimer: NodeJS.Timeout | undefined;
   let fenceTimer: NodeJS.Timeout | undefined;
+  let failing = false;
 
   function lose(tenantId: string, reason: string, kind: LeaseLossReason): void {
     if (!held.delete(tenantId)) return;
@@ -110,8 +111,11 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager & { 
       });
       armFence();
       scheduleRenew(renewEveryMs);
+      failing = false;
     } catch (err) {
-      log.warn({ err, leases: entries.length }, 'renewing leases failed; retrying');
+      // Once per outage at warn: retries come every tenth of the TTL.
+      if (!failing) log.warn({ err, leases: entries.length }, 'renewing leases failed; retrying');
+      failing = true;
       scheduleRenew(retryEveryMs);
     }
   }
