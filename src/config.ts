@@ -60,6 +60,16 @@ export const ConfigSchema = Type.Object({
   METRICS_BASIC_AUTH: Type.Optional(Str('`user:password` required to read /metrics (unset: open).', { minLength: 3 })),
   SHUTDOWN_TIMEOUT_MS: Int('Deadline of a graceful shutdown before the process exits anyway.', 20_000, 1_000, 600_000),
   DEMO_SEED: Bool('Create demo phones, contacts and chats in the simulator at start (npm run demo).', false),
+  OUTBOX_RETENTION_S: Int('How long events are kept for replay (GET /api/events, Socket.IO lastEventId) and webhook delivery, in seconds.', 7 * 86_400, 60, 365 * 86_400),
+  OUTBOX_CLEANUP_INTERVAL_S: Int('How often each node deletes events older than OUTBOX_RETENTION_S, in seconds.', 3_600, 1, 86_400),
+  WEBHOOK_RETRY_WINDOW_S: Int('How long a webhook delivery is retried before it is given up, in seconds.', 3 * 86_400, 1, 30 * 86_400),
+  WEBHOOK_DISABLE_AFTER_S: Int('A webhook whose every attempt has failed for this long is disabled, with the reason, in seconds.', 3 * 86_400, 1, 30 * 86_400),
+  WEBHOOK_BACKOFF_BASE_MS: Int('Delay after the first failed webhook attempt; doubles with each attempt, with jitter.', 10_000, 1, 3_600_000),
+  WEBHOOK_BACKOFF_MAX_MS: Int('Longest delay between two attempts of one webhook delivery.', 3_600_000, 1, 86_400_000),
+  WEBHOOK_CONCURRENCY: Int('Webhook requests this node makes at once, all endpoints together.', 32, 1, 1_024),
+  WEBHOOK_TIMEOUT_MS: Int('Deadline of one webhook request, connect to answer.', 10_000, 100, 120_000),
+  WEBHOOK_POLL_MS: Int('How often a node looks for due webhook deliveries (events written on the node wake it at once).', 1_000, 10, 60_000),
+  WEBHOOK_ALLOW_PRIVATE_URLS: Bool('Let webhook URLs reach loopback, private and link-local addresses (tests, receivers inside your network).', false),
 });
 
 export type Config = Readonly<Static<typeof ConfigSchema>>;
