@@ -1,3 +1,4 @@
+import { join } from 'node:path';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { Value } from '@sinclair/typebox/value';
 import { AppError, ErrorCodes } from './domain/errors.js';
@@ -50,8 +51,27 @@ export const ConfigSchema = Type.Object({
     default: 'http://127.0.0.1:3100',
   }),
   SIM_PORT: Int('Port of the simulator when it runs (npm run simulator, demo).', 3100, 0, 65535),
-  ISOLATION: OneOf('Where each tenant actor runs: `worker` thread or child `process`.', ['worker', 'process'] as const, 'worker'),
-  ACTOR_MEMORY_MB: Int('Heap limit of one actor (worker resourceLimits / --max-old-space-size).', 64, 16, 4096),
+  ISOLATION: OneOf(
+    'Where each tenant actor runs: `worker` thread or child `process`. `auto`: `process` with the wwebjs engine (an actor owns a Chromium; a crash or an out-of-memory takes down only its own process), `worker` with sandbox.',
+    ['auto', 'worker', 'process'] as const,
+    'auto',
+  ),
+  ACTOR_MEMORY_MB: Type.Optional(
+    Type.Integer({
+      description:
+        'Heap limit of one actor in MB (worker resourceLimits / --max-old-space-size). Unset: 64 with the sandbox engine, 256 with wwebjs (whatsapp-web.js, Puppeteer, history sync and media in transit; Chromium itself is outside this limit).',
+      minimum: 16,
+      maximum: 4096,
+    }),
+  ),
+  WA_AUTH: OneOf(
+    'Where the wwebjs engine keeps a linked session: `remote` (RemoteAuth: the browser profile zipped in PostgreSQL, any node restores it) or `local` (LocalAuth: the profile stays on this node\'s disk, one node with a volume).',
+    ['remote', 'local'] as const,
+    'remote',
+  ),
+  WWEBJS_DATA_DIR: Type.Optional(
+    Str('Folder of the wwebjs engine\'s browser profiles and RemoteAuth\'s temporary zips (unset: DATA_DIR/wwebjs).', { minLength: 1 }),
+  ),
   ACTOR_CALL_TIMEOUT_MS: Int('Deadline of a command sent to an actor.', 15_000, 100, 600_000),
   HTTP_SERVER: OneOf('HTTP server under Fastify and Socket.IO: `uws` (uWebSockets.js) or `node`.', ['uws', 'node'] as const, 'uws'),
   LEASE_TTL_MS: Int('Lifetime of a tenant lease in Redis; renewed at a third of it.', 15_000, 1_000, 600_000),
@@ -114,6 +134,22 @@ export function loadConfig(env: Record<string, string | undefined> = process.env
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(withDefaults as Static<typeof ConfigSchema>);
+}
+
+/** Where tenant actors run: ISOLATION, with `auto` resolved for the engine (docs/wwebjs.md). */
+export function actorIsolation(config: Config): 'worker' | 'process' {
+  if (config.ISOLATION !== 'auto') return config.ISOLATION;
+  return config.WA_ENGINE === 'wwebjs' ? 'process' : 'worker';
+}
+
+/** Heap limit of one actor in MB: ACTOR_MEMORY_MB, or the engine's default. */
+export function actorMemoryMb(config: Config): number {
+  return config.ACTOR_MEMORY_MB ?? (config.WA_ENGINE === 'wwebjs' ? 256 : 64);
+}
+
+/** Folder of the wwebjs engine's browser profiles: WWEBJS_DATA_DIR, or DATA_DIR/wwebjs. */
+export function wwebjsDataDir(config: Config): string {
+  return config.WWEBJS_DATA_DIR ?? join(config.DATA_DIR, 'wwebjs');
 }
 
 /** A copy of the process environment, for entry points that add defaults before `loadConfig`. */

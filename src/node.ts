@@ -1,6 +1,6 @@
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Config } from './config.js';
+import { actorIsolation, actorMemoryMb, type Config } from './config.js';
 import { systemClock, type Clock } from './domain/clock.js';
 import type { Logger } from './domain/log.js';
 import type { AccessChange } from './http/access-events.js';
@@ -81,8 +81,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       clock,
       log,
       spawn: {
-        isolation: config.ISOLATION,
-        memoryMb: config.ACTOR_MEMORY_MB,
+        isolation: actorIsolation(config),
+        memoryMb: actorMemoryMb(config),
         callTimeoutMs: config.ACTOR_CALL_TIMEOUT_MS,
         // Self-fencing stops an actor a third of the TTL before its lease expires: it must be gone by then.
         ...(cluster === undefined ? {} : { stopTimeoutMs: Math.min(10_000, Math.floor(config.LEASE_TTL_MS / 4)) }),
@@ -153,7 +153,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     cluster?.onUserDisabled((userId) => app.userStatus.markDisabled(userId));
     await app.listen({ port: config.PORT, host: config.HOST });
     const url = listenUrl(app, config.PORT);
-    log.info({ url, engine: config.WA_ENGINE, isolation: config.ISOLATION, http: config.HTTP_SERVER }, 'node listening');
+    log.info({ url, engine: config.WA_ENGINE, isolation: actorIsolation(config), http: config.HTTP_SERVER }, 'node listening');
 
     if (cluster !== undefined) {
       // The reconcile loop claims this node's share of the active sessions, a bounded number per round.
