@@ -14,7 +14,7 @@ export function isUuid(value: string): boolean {
 /**
  * Runs `fn` in a transaction as role `wa_app` with `app.tenant_id` set for that transaction only, so the
  * row-level security policies of 001_init.sql apply on top of the explicit `tenant_id` filter every query
- * carries. Both settings are transaction-local (SET LOCAL / set_config(..., true)): nothing leaks to the
+ * carries. Both settings are transaction-local (set_config(..., true), i.e. SET LOCAL): nothing leaks to the
  * next user of the pooled connection. Never use the outer `sql` inside `fn` (embedded mode deadlocks).
  * A tenant id that is not a UUID names no tenant: ValidationError. Connection failures become
  * StoreUnavailableError.
@@ -23,10 +23,15 @@ export async function withTenant<T>(sql: Sql, tenantId: string, fn: (tx: TxSql) 
   if (!isUuid(tenantId)) throw new ValidationError('Invalid tenant id');
   try {
     const result = await sql.begin(async (tx) => {
-      await tx`SELECT set_config('app.tenant_id', ${tenantId}, true)`;
-      await tx`SET LOCAL ROLE wa_app`;
+      // One statement for both settings (set_config('role', ..., true) is SET LOCAL ROLE), sent without
+      // waiting: fn's first query follows it on the same connection and runs after it, so a read costs
+      // BEGIN, one round trip, COMMIT. If the setup fails the transaction is aborted and fn's queries fail.
+      const setup = tx`SELECT set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'wa_app', true)`.execute();
+      setup.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
+      const value = await fn(tx);
+      await setup;
       // Boxed: postgres.js' begin() type unwraps arrays in a way that does not round-trip generics.
-      return { value: await fn(tx) };
+      return { value };
     });
     return result.value as T;
   } catch (err) {
