@@ -15,7 +15,7 @@ import { openDatabase } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { acquireNodeLock } from './store/node-lock.js';
 import { createStore } from './store/store.js';
-import type { Store } from './store/types.js';
+import type { Store, StoredEvent } from './store/types.js';
 import { createCluster, type Cluster } from './supervisor/cluster/cluster.js';
 import { createLocalLeases } from './supervisor/sessions/leases.js';
 import { createSessionService, type SessionService } from './supervisor/sessions/session-service.js';
@@ -68,7 +68,17 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
   const cleanups: (() => Promise<void>)[] = [() => db.close()];
   try {
     await migrate(db.sql, { log });
-    const store = createStore(db.sql, { close: () => db.close() });
+    // Realtime exists once the app is built; events before that have no sockets to reach anyway.
+    let realtime: Realtime | undefined;
+    // Every stored event (messages, acks, chats, statuses, QR codes) is published from here, after its
+    // transaction committed: nobody sees what is not stored, and each carries its outbox id.
+    const onEvents = (tenantId: string, events: StoredEvent[]): void => {
+      for (const event of events) {
+        if (event.name === 'session_status') metrics.sessionStatus(tenantId, statusOf(event.payload));
+        realtime?.publish(tenantId, { name: event.name, ...(event.chatId === null ? {} : { chatId: event.chatId }), payload: event.payload });
+      }
+    };
+    const store = createStore(db.sql, { close: () => db.close(), onEvents });
     // Without Redis a node runs alone: a second one on the same database is refused (node-lock.ts).
     const lock =
       config.DATABASE_URL === undefined
@@ -92,8 +102,6 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     const stopObserving = metrics.observeSupervisor(supervisor);
     cleanups.push(async () => stopObserving());
     const leases = countLeaseAcquisitions(cluster?.leases ?? createLocalLeases({ store, nodeId }), metrics);
-    // Realtime exists once the app is built; events before that have no sockets to reach anyway.
-    let realtime: Realtime | undefined;
     const localSessions = createSessionService({
       config,
       store,
@@ -103,12 +111,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       clock,
       nodeId,
       metrics,
-      sink: {
-        publish: (tenantId, event) => {
-          if (event.name === 'session_status') metrics.sessionStatus(tenantId, statusOf(event.payload));
-          realtime?.publish(tenantId, event);
-        },
-      },
+      // Only events that are not stored pass here; stored ones are published by onEvents above.
+      sink: { publish: (tenantId, event) => realtime?.publish(tenantId, event) },
     });
     // With a cluster, commands for tenants owned by another node go there (routed-sessions.ts).
     const sessions = cluster === undefined ? localSessions : await cluster.start(localSessions);

@@ -1,7 +1,6 @@
 import type { Clock } from '../../domain/clock.js';
 import { ErrorCodes, isAppError } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
-import type { Message } from '../../domain/types.js';
 import type { SessionEvent } from '../../actors/session-protocol.js';
 import type { Store } from '../../store/types.js';
 import type { SessionMetricsHooks } from '../../metrics/hooks.js';
@@ -18,6 +17,10 @@ interface TenantQueue {
 
 export interface IngestDeps {
   store: Store;
+  /**
+   * Events that are not stored. Stored ones (messages, acks, chats, statuses, QR codes) are written to the
+   * outbox in the write's own transaction and published by the store's `onEvents` after the commit.
+   */
   sink: EventSink;
   log: Logger;
   clock: Clock;
@@ -135,20 +138,18 @@ export function createIngest(deps: IngestDeps): Ingest {
         await deps.store.media.put(tenantId, { messageId: e.message.id, mimetype: e.media.mimetype, filename: e.media.filename, data: e.media.data }, { epoch });
       }
     }
-    publishMessages(tenantId, fresh);
-    await publishChats(tenantId, fresh.map((m) => m.chatId));
   }
 
   async function handleOne(tenantId: string, epoch: number, event: Exclude<SessionEvent, MessageEvent>): Promise<void> {
     switch (event.type) {
       case 'evt.status':
+        // The status and its session_status event commit together (the store publishes it).
         await deps.store.sessions.setStatus(tenantId, epoch, event.status, event.reason);
         await deps.onStatus(tenantId, event.status, event.reason);
-        deps.sink.publish(tenantId, { name: 'session_status', payload: { status: event.status, reason: event.reason } });
         return;
       case 'evt.qr':
         deps.onQr?.(tenantId, event.qr);
-        deps.sink.publish(tenantId, { name: 'qr', payload: await qrDataUrl(event.qr) });
+        await deps.store.outbox.append(tenantId, [{ name: 'qr', chatId: null, payload: await qrDataUrl(event.qr) }], { epoch });
         return;
       case 'evt.credentials': {
         const bytes = event.credentials === null ? null : new TextEncoder().encode(event.credentials);
@@ -157,29 +158,15 @@ export function createIngest(deps: IngestDeps): Ingest {
         return;
       }
       case 'evt.history': {
-        const fresh = await deps.store.messages.insertMany(tenantId, event.messages, { epoch });
+        await deps.store.messages.insertMany(tenantId, event.messages, { epoch });
         // The network's view of each chat (name, unread, last message) wins over what inserts counted.
         await deps.store.chats.upsertMany(tenantId, event.chats);
-        publishMessages(tenantId, fresh);
-        await publishChats(tenantId, event.chats.map((c) => c.id));
         return;
       }
       case 'evt.ack': {
-        const changed = await deps.store.messages.updateAcks(tenantId, [{ id: event.id, ack: event.ack }], { epoch });
-        for (const c of changed) deps.sink.publish(tenantId, { name: 'message_ack', chatId: c.chatId, payload: c });
+        await deps.store.messages.updateAcks(tenantId, [{ id: event.id, ack: event.ack }], { epoch });
         return;
       }
-    }
-  }
-
-  function publishMessages(tenantId: string, messages: Message[]): void {
-    for (const m of messages) deps.sink.publish(tenantId, { name: 'message', chatId: m.chatId, payload: m });
-  }
-
-  async function publishChats(tenantId: string, chatIds: string[]): Promise<void> {
-    for (const chatId of new Set(chatIds)) {
-      const chat = await deps.store.chats.find(tenantId, chatId);
-      if (chat !== null) deps.sink.publish(tenantId, { name: 'chat_updated', chatId, payload: chat });
     }
   }
 

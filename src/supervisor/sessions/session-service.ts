@@ -175,8 +175,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
       engineOptions: { chromiumPath: config.CHROMIUM_PATH },
     };
     options.set(tenantId, opts);
+    // Stored with its session_status event; the store publishes it after the commit.
     await store.sessions.setStatus(tenantId, lease.epoch, 'starting', null);
-    deps.sink.publish(tenantId, { name: 'session_status', payload: { status: 'starting', reason: null } });
     await supervisor.ensure(tenantId, { behaviorModule, options: opts });
   }
 
@@ -205,7 +205,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
         if (lease !== null) {
           await store.sessions.saveCredentials(tenantId, lease.epoch, null);
           await store.sessions.setStatus(tenantId, lease.epoch, 'logged_out', 'logout');
-          deps.sink.publish(tenantId, { name: 'session_status', payload: { status: 'logged_out', reason: 'logout' } });
         }
       }
       options.delete(tenantId);
@@ -224,7 +223,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
       // Stored here too (the engine also reports own messages as events): the caller can read it at once.
       const fence = leases.held(tenantId);
       const fresh = await store.messages.insertMany(tenantId, [reply.message], fence);
-      for (const m of fresh) deps.sink.publish(tenantId, { name: 'message', chatId: m.chatId, payload: m });
       metrics?.messages('out', fresh.length);
       if (content.media !== undefined && fresh.length > 0) {
         await store.media.put(tenantId, { messageId: reply.id, mimetype: content.media.mimetype, filename: content.media.filename, data: content.media.data }, fence);
