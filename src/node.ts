@@ -14,6 +14,7 @@ import { fastifyServerOptions } from './http/uws-adapter.js';
 import { openDatabase } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { acquireNodeLock } from './store/node-lock.js';
+import { createRemoteAuthStore } from './store/remote-auth.js';
 import { createStore } from './store/store.js';
 import type { Store, StoredEvent } from './store/types.js';
 import { createCluster, type Cluster } from './supervisor/cluster/cluster.js';
@@ -111,6 +112,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       clock,
       nodeId,
       metrics,
+      // wwebjs RemoteAuth: the browser profiles of this node's sessions, fenced by their lease epochs.
+      authStore: (tenantId, epoch) => createRemoteAuthStore(db.sql, tenantId, epoch),
       // Only events that are not stored pass here; stored ones are published by onEvents above.
       sink: { publish: (tenantId, event) => realtime?.publish(tenantId, event) },
     });

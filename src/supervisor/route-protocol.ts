@@ -25,6 +25,8 @@ export const RouteRequest = Type.Union([
   Type.Object({ op: Type.Literal('photo'), tenantId: Id, chatId: Id }),
   /** The QR a linking session shows: kept in the owner's memory. */
   Type.Object({ op: Type.Literal('qr'), tenantId: Id }),
+  /** A pairing code from the owner's linking session (wwebjs). */
+  Type.Object({ op: Type.Literal('pairing_code'), tenantId: Id, phone: Type.String({ pattern: '^[0-9]{6,15}$' }) }),
 ]);
 export type RouteRequest = Static<typeof RouteRequest>;
 
@@ -75,6 +77,7 @@ export const MediaWire = TypeCompiler.Compile(
   Type.Union([Type.Object({ mimetype: Type.String(), filename: Type.Union([Type.String(), Type.Null()]), data: Base64 }), Type.Null()]),
 );
 export const QrWire = TypeCompiler.Compile(Type.Union([Type.Object({ qr: Type.String(), image: Type.String() }), Type.Null()]));
+export const PairingCodeWire = TypeCompiler.Compile(Type.Object({ code: Type.String({ minLength: 1 }) }));
 export const PhotoWire = TypeCompiler.Compile(Type.Union([Type.Object({ mimetype: Type.String(), data: Base64 }), Type.Null()]));
 
 /** Narrows a reply value; a value of the wrong shape is a bug on the other node. */

@@ -1,3 +1,4 @@
+import type { AuthStore } from '../../domain/auth-store.js';
 import type { Clock } from '../../domain/clock.js';
 import { ErrorCodes, isAppError } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
@@ -8,6 +9,7 @@ import type { EventSink } from './event-sink.js';
 import { qrDataUrl } from './qr-image.js';
 
 type MessageEvent = Extract<SessionEvent, { type: 'evt.message' }>;
+type AuthEvent = Extract<SessionEvent, { type: 'evt.auth_save' | 'evt.auth_delete' }>;
 
 interface TenantQueue {
   epoch: number;
@@ -34,6 +36,13 @@ export interface IngestDeps {
   onQr?(tenantId: string, qr: string): void;
   /** A status was stored; the node reacts (logged_out -> desired stopped, ...). */
   onStatus(tenantId: string, status: string, reason: string | null): Promise<void>;
+  /**
+   * The wwebjs engine's RemoteAuth store of a tenant, writing with lease epoch `epoch` (a stale epoch is
+   * refused, which stops the actor like any fenced write). Unset: RemoteAuth writes are dropped.
+   */
+  authStore?(tenantId: string, epoch: number): AuthStore;
+  /** A RemoteAuth zip was stored (null: deleted); the node refreshes what a restarted actor gets. */
+  onAuth?(tenantId: string, session: string, zip: Uint8Array | null): void;
   /** How long a write is retried while the database is unreachable. Default 60 000 ms. */
   retryForMs?: number;
   /** Batch sizes and write times, inbound messages stored (src/metrics); optional. */
@@ -163,11 +172,27 @@ export function createIngest(deps: IngestDeps): Ingest {
         await deps.store.chats.upsertMany(tenantId, event.chats);
         return;
       }
+      case 'evt.auth_save':
+      case 'evt.auth_delete':
+        await storeAuth(tenantId, epoch, event);
+        return;
       case 'evt.ack': {
         await deps.store.messages.updateAcks(tenantId, [{ id: event.id, ack: event.ack }], { epoch });
         return;
       }
     }
+  }
+
+  /** RemoteAuth's zip of the browser profile: saved or deleted, fenced by the lease epoch. Never logged. */
+  async function storeAuth(tenantId: string, epoch: number, event: AuthEvent): Promise<void> {
+    const auth = deps.authStore?.(tenantId, epoch);
+    if (auth === undefined) {
+      log.warn({ tenantId, type: event.type }, 'dropped a RemoteAuth write: this node has no RemoteAuth store');
+      return;
+    }
+    if (event.type === 'evt.auth_save') await auth.save(event.session, event.zip);
+    else await auth.delete(event.session);
+    deps.onAuth?.(tenantId, event.session, event.type === 'evt.auth_save' ? event.zip : null);
   }
 
   async function drain(): Promise<void> {

@@ -10,6 +10,7 @@ import {
   fromBase64,
   MediaWire,
   MessageWire,
+  PairingCodeWire,
   PhotoWire,
   QrWire,
   SessionViewWire,
@@ -141,6 +142,14 @@ export function createRoutedSessions(deps: RoutedSessionsDeps): SessionService {
       // No owner: no session shows a QR.
       return route({ op: 'qr', tenantId }, () => local.currentQr(tenantId), async () => null, (v) => decodeValue(QrWire, v));
     },
+    pairingCode(tenantId, phone) {
+      return route(
+        { op: 'pairing_code', tenantId, phone },
+        () => local.pairingCode(tenantId, phone),
+        () => notPlacedYet(tenantId, () => local.pairingCode(tenantId, phone)),
+        (v) => decodeValue(PairingCodeWire, v),
+      );
+    },
     profilePhoto(tenantId, chatId) {
       return route(
         { op: 'photo', tenantId, chatId },
@@ -187,6 +196,9 @@ export function serveRouted(deps: { local: SessionService; leases: LeaseManager;
       case 'qr':
         if (!owned) throw moved();
         return local.currentQr(request.tenantId);
+      case 'pairing_code':
+        if (!owned) throw moved();
+        return local.pairingCode(request.tenantId, request.phone);
       case 'photo': {
         if (!owned) throw moved();
         const p = await local.profilePhoto(request.tenantId, request.chatId);

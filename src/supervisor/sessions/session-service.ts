@@ -5,7 +5,9 @@ import type { Logger } from '../../domain/log.js';
 import type { DesiredState, Message, SessionStatus } from '../../domain/types.js';
 import {
   parseSessionEvent,
+  remoteAuthSessionName,
   type MediaPayload,
+  type PairingCodeReply,
   type SendReply,
   type SessionActorOptions,
   type SessionCommand,
@@ -19,6 +21,7 @@ import type { LeaseManager } from './leases.js';
 import { createPhotoCache } from './photo-cache.js';
 import { qrDataUrl } from './qr-image.js';
 import { restoreActive } from './restore.js';
+import { engineOptionsFor, refreshAuthSnapshot, type AuthStoreFactory } from './engine-options.js';
 import type { SessionHost } from './session-host.js';
 
 /** What REST answers for a tenant's session. */
@@ -48,6 +51,12 @@ export interface SessionService {
   /** Media bytes the store does not have yet, fetched through the session and then stored. */
   fetchMedia(tenantId: string, messageId: string): Promise<MediaPayload | null>;
   profilePhoto(tenantId: string, chatId: string): Promise<{ mimetype: string; data: Uint8Array } | null>;
+  /**
+   * A code to link the account by typing it on the phone whose number is `phone` (digits, country code
+   * first) instead of scanning the QR; also sent to the tenant's admins as Socket.IO `pairing_code`.
+   * Only while the session waits for a link (WA_SESSION_NOT_RUNNING otherwise).
+   */
+  pairingCode(tenantId: string, phone: string): Promise<{ code: string }>;
   /** Start every session whose desired state is active, a bounded number at a time. */
   restoreAll(): Promise<{ restored: number; failed: number }>;
   /** Resolves when every event received so far is stored and published (tests, shutdown). */
@@ -66,6 +75,8 @@ export interface SessionServiceDeps {
   nodeId: string;
   /** Module run in each tenant's actor. Default: src/actors/session-actor. */
   behaviorModule?: string;
+  /** The wwebjs engine's RemoteAuth store (PostgreSQL), per tenant and lease epoch; needed with WA_AUTH=remote. */
+  authStore?: AuthStoreFactory;
   /** Command latency, stored messages, persistence batches and lease losses (src/metrics); optional. */
   metrics?: SessionMetricsHooks & Pick<LeaseMetricsHooks, 'leaseLost'>;
 }
@@ -117,6 +128,10 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
     },
     onQr(tenantId, qr) {
       qrs.set(tenantId, qr);
+    },
+    ...(deps.authStore === undefined ? {} : { authStore: deps.authStore }),
+    onAuth(tenantId, session, zip) {
+      refreshAuthSnapshot(options.get(tenantId)?.engineOptions, session, zip);
     },
     onCredentials(tenantId, credentials) {
       const opts = options.get(tenantId);
@@ -172,7 +187,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
       simUrl: config.SIM_URL,
       mediaMaxBytes: config.MEDIA_MAX_BYTES,
       persistTimeoutMs: 120_000,
-      engineOptions: { chromiumPath: config.CHROMIUM_PATH },
+      engineOptions: await engineOptionsFor(config, tenantId, lease.epoch, deps.authStore),
     };
     options.set(tenantId, opts);
     // Stored with its session_status event; the store publishes it after the commit.
@@ -204,6 +219,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
         const lease = leases.held(tenantId) ?? (await leases.acquire(tenantId));
         if (lease !== null) {
           await store.sessions.saveCredentials(tenantId, lease.epoch, null);
+          // No actor to forget the wwebjs login: the node deletes its stored browser profile itself.
+          await deps.authStore?.(tenantId, lease.epoch).delete(remoteAuthSessionName(tenantId));
           await store.sessions.setStatus(tenantId, lease.epoch, 'logged_out', 'logout');
         }
       }
@@ -243,6 +260,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
       return photos.get(tenantId, chatId, () => call(tenantId, { type: 'session.profile_photo', chatId }));
     },
 
+    async pairingCode(tenantId, phone) {
+      const { code } = await call<PairingCodeReply>(tenantId, { type: 'session.pairing_code', phone });
+      // Like the QR: for the admins' screens only, and not stored (it is short-lived and links the account).
+      deps.sink.publish(tenantId, { name: 'pairing_code', payload: { code } });
+      return { code };
+    },
+
     restoreAll() {
       return restoreActive({ store, log, resume, concurrency: 8, jitterMs: 250 });
     },
@@ -269,6 +293,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
     async close() {
       await ingest.drain();
       await supervisor.close('node shutting down');
+      // Stopping wwebjs actors upload RemoteAuth's last zip of the profile: stored before the leases go.
+      await ingest.drain();
       await leases.close();
     },
   };
