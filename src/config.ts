@@ -46,6 +46,12 @@ export const ConfigSchema = Type.Object({
   PASSWORD_HASH_THREADS: Int('Threads of the argon2id password hashing pool.', 2, 1, 64),
   BODY_LIMIT_BYTES: Int('Largest JSON request body accepted.', 1_048_576, 1024, 104_857_600),
   MEDIA_MAX_BYTES: Int('Largest media upload accepted.', 16 * 1_048_576, 1024, 104_857_600),
+  REQUEST_TIMEOUT_MS: Int(
+    'Longest time a client may take to send a whole request (node: headers and body, then 408; uws: until the answer, then the connection is closed). Keep it above ACTOR_CALL_TIMEOUT_MS.',
+    120_000,
+    1_000,
+    3_600_000,
+  ),
   WA_ENGINE: OneOf('WhatsApp engine: `wwebjs` (real, Chromium) or `sandbox` (the simulator).', ['wwebjs', 'sandbox'] as const, 'wwebjs'),
   SIM_URL: Str('Base URL of the WhatsApp network simulator the sandbox engine connects to.', {
     default: 'http://127.0.0.1:3100',

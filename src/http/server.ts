@@ -14,6 +14,7 @@ import { createSessionService } from './auth/sessions.js';
 import { createAccessTokens, parseSecretList, type Principal } from './auth/tokens.js';
 import { createUserStatusCache, type UserStatusCache } from './auth/user-status.js';
 import { ErrorBody, handleError, handleNotFound } from './errors.js';
+import { registerBodyTimeout } from './plugins/body-timeout.js';
 import { registerDocs } from './plugins/docs.js';
 import { createLoginRateLimit } from './plugins/login-rate-limit.js';
 import { registerSecurity } from './plugins/security.js';
@@ -113,6 +114,16 @@ export async function buildApp(deps: HttpDeps): Promise<HttpApp> {
   const app = Fastify({
     loggerInstance: logger,
     bodyLimit: config.BODY_LIMIT_BYTES,
+    // Slow clients (slowloris). Fastify turns Node's request timeout off by default; Node enforces it
+    // on a timer (hence the checking interval), for the headers and a body nobody reads yet; a body a
+    // handler reads is bounded by registerBodyTimeout. On uWS, fastify-uws bounds each request, from
+    // receipt to answer, by `connectionTimeout`; on node that is the idle time of a connection.
+    requestTimeout: config.REQUEST_TIMEOUT_MS,
+    connectionTimeout: config.REQUEST_TIMEOUT_MS,
+    http: { connectionsCheckingInterval: Math.min(30_000, Math.max(250, Math.floor(config.REQUEST_TIMEOUT_MS / 4))) },
+    // Bad URLs and over-long path parameters are refused by the router before any hook runs: answer
+    // them in the API's error shape too.
+    frameworkErrors: handleError,
     trustProxy: deps.trustProxy ?? false,
     ...(deps.serverOptions?.serverFactory === undefined ? {} : { serverFactory: deps.serverOptions.serverFactory }),
     requestIdHeader: false,
@@ -181,6 +192,7 @@ async function register(app: HttpApp, deps: HttpDeps, hasher: PasswordHasher, cl
     });
   }
 
+  if (deps.serverOptions?.serverFactory === undefined) registerBodyTimeout(app, config.REQUEST_TIMEOUT_MS);
   await registerSecurity(app, config);
   await registerDocs(app, { version: API_VERSION });
 
