@@ -1,4 +1,5 @@
 import { once } from 'node:events';
+import { Value } from '@sinclair/typebox/value';
 import WebSocket, { type RawData } from 'ws';
 import { AppError, assertNever, ErrorCodes, ValidationError } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
@@ -7,11 +8,11 @@ import { PendingRequests, rawText, socketUrl, toChat, toMessage } from '../../si
 import { messageTypeOf } from '../../simulator/model.js';
 import {
   chatIdOf,
+  ClientFrame,
   CloseCodes,
   MAX_FRAME_BYTES,
   parseFrame,
   ServerFrame,
-  type ClientFrame,
   type ServerReply,
   type WireMessage,
 } from '../../simulator/protocol.js';
@@ -167,9 +168,15 @@ export class SandboxEngine implements Engine {
     const media = content.media
       ? { mimetype: content.media.mimetype, filename: content.media.filename, dataBase64: Buffer.from(content.media.data).toString('base64') }
       : undefined;
+    const frame: Extract<ClientFrame, { type: 'req.send' }> = { type: 'req.send', reqId: 0, to: chatId, body: content.body, media };
+    // The network closes a connection that sends a frame outside the protocol, so one odd file type or
+    // an over-long caption would cut the whole session: refuse such a message here, as a client error.
+    if (!Value.Check(ClientFrame, frame)) {
+      throw new ValidationError('WhatsApp cannot carry this message: a file needs a type/subtype media type and a name of 1 to 255 characters, and a text at most 65536 characters');
+    }
     const out: { sent?: SentMessage } = {};
     const generation = this.#generation;
-    await this.#call({ type: 'req.send', reqId: 0, to: chatId, body: content.body, media }, 'res.send', (res) => {
+    await this.#call(frame, 'res.send', (res) => {
       const timestamp = new Date(res.timestamp).toISOString();
       const message: Message = {
         id: res.id,
