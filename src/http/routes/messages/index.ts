@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import multipart from '@fastify/multipart';
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { ConflictError } from '../../../domain/errors.js';
+import { ConflictError, ValidationError } from '../../../domain/errors.js';
 import type { Message } from '../../../domain/types.js';
 import type { Store } from '../../../store/types.js';
 import type { OutgoingMessage, SessionService } from '../../../supervisor/sessions/session-service.js';
@@ -45,6 +45,10 @@ export const messageRoutes: FastifyPluginAsyncTypebox<MessageRoutesOptions> = as
       // The parts are still unread here: validation gets a placeholder, readUpload checks the real parts.
       preValidation: async (request) => {
         if (request.isMultipart()) request.body = {};
+        // A request without any body matches neither content type, so no schema ran: refuse it here.
+        else if (request.body === undefined || request.body === null) {
+          throw new ValidationError('Send a JSON body {"body": "..."} or a multipart upload with a "file" part');
+        }
       },
     },
     async (request, reply) => {
