@@ -195,6 +195,21 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
     await supervisor.ensure(tenantId, { behaviorModule, options: opts });
   }
 
+  /**
+   * Logs out through the running actor. False when its engine has no link to undo (a QR is showing, or
+   * the network is down): the caller then stops the actor and forgets the credentials itself, so an
+   * admin can always cancel a link or log out, never a 409.
+   */
+  async function unlinkLive(tenantId: string): Promise<boolean> {
+    try {
+      await call(tenantId, { type: 'session.logout' });
+      return true;
+    } catch (err) {
+      if (isCode(err, ErrorCodes.SESSION_NOT_RUNNING)) return false;
+      throw err;
+    }
+  }
+
   return {
     async init(tenantId) {
       await store.sessions.setDesired(tenantId, 'active');
@@ -209,13 +224,13 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
 
     async logout(tenantId) {
       await store.sessions.setDesired(tenantId, 'stopped');
-      const info = supervisor.inspect(tenantId);
-      if (info?.status === 'running') {
-        // The actor unlinks the device, emits credentials=null and logged_out, and asks to stop.
-        await call(tenantId, { type: 'session.logout' });
+      if (supervisor.inspect(tenantId)?.status === 'running' && (await unlinkLive(tenantId))) {
+        // The actor unlinked the device, emitted credentials=null and logged_out, and asked to stop.
         await ingest.drain();
       } else {
         await supervisor.stop(tenantId, 'logout');
+        // Events the actor sent before it stopped (a QR status) must not land after logged_out.
+        await ingest.drain();
         const lease = leases.held(tenantId) ?? (await leases.acquire(tenantId));
         if (lease !== null) {
           await store.sessions.saveCredentials(tenantId, lease.epoch, null);
