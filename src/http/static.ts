@@ -4,7 +4,7 @@ import { extname, join, relative, sep } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCodes, ForbiddenError, UnauthenticatedError } from '../domain/errors.js';
+import { ErrorCodes, ForbiddenError, isAppError, UnauthenticatedError } from '../domain/errors.js';
 import { BEARER_SCHEME } from './auth/guard.js';
 import { errorBody } from './errors.js';
 
@@ -38,8 +38,11 @@ export interface ConsoleOptions {
 export interface DemoOptions {
   /** Base URL of the simulator's phone API, as this server reaches it (config SIM_URL). */
   simulatorUrl: string;
-  /** The REST access-token check (`app.authenticateToken`): only a tenant's admin drives the phones. */
-  authenticate: (token: string) => Promise<{ role: 'admin' | 'employee' }>;
+  /**
+   * The REST access-token check (`app.authenticateToken`): only a tenant's admin drives the phones, and
+   * only phones no other tenant claimed (without `tenantId`, every caller counts as one tenant).
+   */
+  authenticate: (token: string) => Promise<{ role: 'admin' | 'employee'; tenantId?: string }>;
 }
 
 /** Paths the console must never answer for: the API, Socket.IO, health, metrics. */
@@ -196,12 +199,35 @@ export async function registerConsole(app: FastifyInstance, opts: ConsoleOptions
  */
 function registerDemoRoutes(app: FastifyInstance, demo: DemoOptions): void {
   const config = { simulatorUrl: demo.simulatorUrl };
-  const requireAdmin = async (request: FastifyRequest): Promise<void> => {
+  /**
+   * Phone number -> the tenant that created it here or linked it first. The simulator has one network
+   * for every tenant: without this, any admin could link another tenant's business phone to its own
+   * session (taking its chats over) or write as it. Kept in this node's memory: the demo runs one node.
+   */
+  const owners = new Map<string, string>();
+  const callers = new WeakMap<FastifyRequest, string>();
+  const requireAdmin = async (request: FastifyRequest, reply: FastifyReply): Promise<void> => {
     const token = /^Bearer\s+(\S+)$/i.exec(request.headers.authorization ?? '')?.[1];
-    if (token === undefined) throw new UnauthenticatedError('Authentication required: send Authorization: Bearer <access token>');
-    if ((await demo.authenticate(token)).role !== 'admin') throw new ForbiddenError('Only an admin drives the demo phones');
+    try {
+      if (token === undefined) throw new UnauthenticatedError('Authentication required: send Authorization: Bearer <access token>');
+      const principal = await demo.authenticate(token);
+      if (principal.role !== 'admin') throw new ForbiddenError('Only an admin drives the demo phones');
+      callers.set(request, principal.tenantId ?? '');
+    } catch (err) {
+      // RFC 6750, as on every other protected route.
+      if (isAppError(err) && err.code === ErrorCodes.UNAUTHENTICATED) reply.header('www-authenticate', 'Bearer');
+      throw err;
+    }
   };
-  const forward = (path: (request: FastifyRequest) => string) => async (request: FastifyRequest, reply: FastifyReply) => {
+  const requireOwnPhone = async (request: FastifyRequest): Promise<void> => {
+    const owner = owners.get(number(request));
+    if (owner !== undefined && owner !== callers.get(request)) throw new ForbiddenError('This demo phone belongs to another tenant');
+  };
+  /** After the simulator accepted: a new phone, or a first link, is the caller's from now on. */
+  const claim = (request: FastifyRequest, phone: string): void => {
+    if (!owners.has(phone)) owners.set(phone, callers.get(request) ?? '');
+  };
+  const forward = (path: (request: FastifyRequest) => string, claims?: (request: FastifyRequest, status: number) => string | undefined) => async (request: FastifyRequest, reply: FastifyReply) => {
     let response: Response;
     try {
       response = await fetch(new URL(path(request), demo.simulatorUrl), {
@@ -215,25 +241,39 @@ function registerDemoRoutes(app: FastifyInstance, demo: DemoOptions): void {
       return reply.code(503).send(errorBody(503, ErrorCodes.OWNER_UNAVAILABLE, 'The WhatsApp simulator cannot be reached'));
     }
     const text = await response.text();
+    const claimed = claims?.(request, response.status);
+    if (claimed !== undefined) claim(request, claimed);
     return reply.code(response.status).type('application/json; charset=utf-8').send(text);
   };
-  const route = { tags: ['demo'], security: [{ [BEARER_SCHEME]: [] }] };
-  const number = (request: FastifyRequest): string => (request.params as { number: string }).number;
+  // The simulator's bodies pass through as they are (its errors have the API's shape): documented, not re-serialized.
+  const answers = Object.fromEntries(
+    [200, 201, 400, 401, 403, 404, 409, 503].map((status) => [status, Type.Unknown({ description: status < 300 ? 'The simulator\'s answer.' : 'An error, `{ statusCode, code, error, message }`.' })]),
+  );
+  const route = { tags: ['demo'], security: [{ [BEARER_SCHEME]: [] }], response: answers };
+  const number = (request: FastifyRequest): string => (request.params as { number?: string }).number ?? (request.body as { number: string }).number;
 
   app.get('/api/demo/config', { schema: { tags: ['demo'], summary: 'Present when the sandbox engine runs', response: { 200: DemoConfig } } }, async () => config);
   app.post(
     '/api/demo/phones',
     { onRequest: requireAdmin, schema: { ...route, summary: 'Create a simulated phone (the simulator\'s POST /phones)', body: DemoPhoneBody } },
-    forward(() => '/phones'),
+    forward(() => '/phones', (request, status) => (status === 201 ? number(request) : undefined)),
   );
   app.post(
     '/api/demo/phones/:number/link',
-    { onRequest: requireAdmin, schema: { ...route, summary: 'Scan a QR with a simulated phone', params: DemoNumberParams, body: DemoLinkBody } },
-    forward((request) => `/phones/${number(request)}/link`),
+    {
+      onRequest: requireAdmin,
+      preHandler: requireOwnPhone,
+      schema: { ...route, summary: 'Scan a QR with a simulated phone (one no other tenant created or linked)', params: DemoNumberParams, body: DemoLinkBody },
+    },
+    forward((request) => `/phones/${number(request)}/link`, (request, status) => (status === 200 ? number(request) : undefined)),
   );
   app.post(
     '/api/demo/phones/:number/messages',
-    { onRequest: requireAdmin, schema: { ...route, summary: 'Send a message from a simulated phone', params: DemoNumberParams, body: DemoSendBody } },
+    {
+      onRequest: requireAdmin,
+      preHandler: requireOwnPhone,
+      schema: { ...route, summary: 'Send a message from a simulated phone (one no other tenant created or linked)', params: DemoNumberParams, body: DemoSendBody },
+    },
     forward((request) => `/phones/${number(request)}/messages`),
   );
 }
