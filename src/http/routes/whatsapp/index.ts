@@ -3,14 +3,14 @@ import type { SessionService } from '../../../supervisor/sessions/session-servic
 import { principalOf, protect, type Guard } from '../../auth/guard.js';
 import { errorResponses } from '../../errors.js';
 import { NotFoundError } from '../../../domain/errors.js';
-import { QrView, SessionView } from './schemas.js';
+import { PairingCodeRequest, PairingCodeView, QrView, SessionView } from './schemas.js';
 
 export interface WhatsappRoutesOptions {
   sessions: SessionService;
   guard: Guard;
 }
 
-/** The tenant's WhatsApp session: link (QR over Socket.IO), status, logout. Admin only. */
+/** The tenant's WhatsApp session: link (QR over Socket.IO, or a pairing code), status, logout. Admin only. */
 export const whatsappRoutes: FastifyPluginAsyncTypebox<WhatsappRoutesOptions> = async (app, { sessions, guard }) => {
   protect(app, guard, 'admin');
 
@@ -60,6 +60,25 @@ export const whatsappRoutes: FastifyPluginAsyncTypebox<WhatsappRoutesOptions> = 
       if (qr === null) throw new NotFoundError('QR code (the session is not waiting for a scan)');
       return qr;
     },
+  );
+
+  app.post(
+    '/pairing-code',
+    {
+      schema: {
+        tags: ['whatsapp'],
+        summary: 'Link by phone number: a pairing code instead of the QR',
+        description:
+          'While the session waits for a link (after `init`, status `qr`), asks WhatsApp for a code to type ' +
+          'on the phone whose number is given. The code is also sent to the tenant\'s admins as the Socket.IO ' +
+          'event `pairing_code` (`{ code }`); then `session_status` reports `connected`. Each call replaces ' +
+          'the previous code. 409 when the session is not waiting for a link; 400 with the sandbox engine, ' +
+          'which links by QR only.',
+        body: PairingCodeRequest,
+        response: { 200: PairingCodeView, ...errorResponses(400, 409, 503, 504) },
+      },
+    },
+    async (request) => sessions.pairingCode(principalOf(request).tenantId, request.body.phone),
   );
 
   app.get(

@@ -18,3 +18,20 @@ export const QrView = Type.Object(
   },
   { title: 'QrView' },
 );
+
+export const PairingCodeRequest = Type.Object(
+  {
+    phone: Type.String({
+      pattern: '^[0-9]{6,15}$',
+      description: 'The number of the phone that will link, digits only with the country code (e.g. 491701234567).',
+    }),
+  },
+  { title: 'PairingCodeRequest', additionalProperties: false },
+);
+
+export const PairingCodeView = Type.Object(
+  {
+    code: Type.String({ description: 'Type it on the phone: WhatsApp > Linked devices > Link with phone number instead.' }),
+  },
+  { title: 'PairingCodeView' },
+);
