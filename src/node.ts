@@ -20,6 +20,7 @@ import type { Store, StoredEvent } from './store/types.js';
 import { createCluster, type Cluster } from './supervisor/cluster/cluster.js';
 import { createLocalLeases } from './supervisor/sessions/leases.js';
 import { createSessionService, type SessionService } from './supervisor/sessions/session-service.js';
+import type { Isolation } from './supervisor/host.js';
 import { createSupervisor } from './supervisor/supervisor.js';
 
 export interface RunningNode {
@@ -50,6 +51,8 @@ export interface StartNodeOptions {
   metrics?: Metrics;
   /** The web console's build (`npm run build`); default `dist/console` at the repository root. */
   consoleDir?: string;
+  /** Tests: actors in this process (`in-process`), or another behaviour module (e.g. a scripted engine). */
+  actors?: { isolation?: Isolation; behaviorModule?: string };
 }
 
 const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console', import.meta.url));
@@ -92,7 +95,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       clock,
       log,
       spawn: {
-        isolation: actorIsolation(config),
+        isolation: opts.actors?.isolation ?? actorIsolation(config),
         memoryMb: actorMemoryMb(config),
         callTimeoutMs: config.ACTOR_CALL_TIMEOUT_MS,
         // Self-fencing stops an actor a third of the TTL before its lease expires: it must be gone by then.
@@ -114,6 +117,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       metrics,
       // wwebjs RemoteAuth: the browser profiles of this node's sessions, fenced by their lease epochs.
       authStore: (tenantId, epoch) => createRemoteAuthStore(db.sql, tenantId, epoch),
+      ...(opts.actors?.behaviorModule === undefined ? {} : { behaviorModule: opts.actors.behaviorModule }),
       // Only events that are not stored pass here; stored ones are published by onEvents above.
       sink: { publish: (tenantId, event) => realtime?.publish(tenantId, event) },
     });
