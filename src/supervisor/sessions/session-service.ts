@@ -96,6 +96,22 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
   const options = new Map<string, SessionActorOptions>();
   /** The QR each linking session shows now; cleared by any later status (connected, failed ...). */
   const qrs = new Map<string, string>();
+  /**
+   * Tenants with an init or logout under way: the reconcile loop leaves them alone (their lease may be
+   * held before their actor runs, or their desired state changed before their actor stopped).
+   */
+  const busy = new Map<string, number>();
+  async function whileBusy<T>(tenantId: string, run: () => Promise<T>): Promise<T> {
+    busy.set(tenantId, (busy.get(tenantId) ?? 0) + 1);
+    try {
+      return await run();
+    } finally {
+      const left = (busy.get(tenantId) ?? 1) - 1;
+      if (left === 0) busy.delete(tenantId);
+      else busy.set(tenantId, left);
+    }
+  }
+  const moved = (): AppError => new AppError(ErrorCodes.OWNER_UNAVAILABLE, 'another node runs this session', { details: { reason: 'moved' } });
 
   const metrics = deps.metrics;
   const call = <R>(tenantId: string, command: SessionCommand, timeoutMs = config.ACTOR_CALL_TIMEOUT_MS): Promise<R> => {
@@ -179,7 +195,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
       return;
     }
     const lease = await leases.acquire(tenantId);
-    if (lease === null) throw new AppError(ErrorCodes.OWNER_UNAVAILABLE, 'another node runs this session');
+    if (lease === null) throw moved();
     const stored = await store.sessions.loadCredentials(tenantId);
     const opts: SessionActorOptions = {
       engine: config.WA_ENGINE,
@@ -210,38 +226,45 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
     }
   }
 
-  return {
-    async init(tenantId) {
-      await store.sessions.setDesired(tenantId, 'active');
-      try {
-        await resume(tenantId);
-      } catch (err) {
-        if (isCode(err, ErrorCodes.ACTOR_FAILED)) return view(tenantId); // parked: the status says why
-        throw err;
+  /** Unlink, forget the credentials, desired state stopped: through the actor when it runs. */
+  async function logout(tenantId: string): Promise<SessionView> {
+    await store.sessions.setDesired(tenantId, 'stopped');
+    if (supervisor.inspect(tenantId)?.status === 'running' && (await unlinkLive(tenantId))) {
+      // The actor unlinked the device, emitted credentials=null and logged_out, and asked to stop.
+      await ingest.drain();
+    } else {
+      await supervisor.stop(tenantId, 'logout');
+      // Events the actor sent before it stopped (a QR status) must not land after logged_out.
+      await ingest.drain();
+      const lease = leases.held(tenantId) ?? (await leases.acquire(tenantId));
+      if (lease !== null) {
+        await store.sessions.saveCredentials(tenantId, lease.epoch, null);
+        // No actor to forget the wwebjs login: the node deletes its stored browser profile itself.
+        await deps.authStore?.(tenantId, lease.epoch).delete(remoteAuthSessionName(tenantId));
+        await store.sessions.setStatus(tenantId, lease.epoch, 'logged_out', 'logout');
       }
-      return view(tenantId);
-    },
+    }
+    options.delete(tenantId);
+    return view(tenantId);
+  }
 
-    async logout(tenantId) {
-      await store.sessions.setDesired(tenantId, 'stopped');
-      if (supervisor.inspect(tenantId)?.status === 'running' && (await unlinkLive(tenantId))) {
-        // The actor unlinked the device, emitted credentials=null and logged_out, and asked to stop.
-        await ingest.drain();
-      } else {
-        await supervisor.stop(tenantId, 'logout');
-        // Events the actor sent before it stopped (a QR status) must not land after logged_out.
-        await ingest.drain();
-        const lease = leases.held(tenantId) ?? (await leases.acquire(tenantId));
-        if (lease !== null) {
-          await store.sessions.saveCredentials(tenantId, lease.epoch, null);
-          // No actor to forget the wwebjs login: the node deletes its stored browser profile itself.
-          await deps.authStore?.(tenantId, lease.epoch).delete(remoteAuthSessionName(tenantId));
-          await store.sessions.setStatus(tenantId, lease.epoch, 'logged_out', 'logout');
+  return {
+    init: (tenantId) =>
+      whileBusy(tenantId, async () => {
+        // The lease before the desired state: another node's reconcile round must never see the tenant
+        // active and unowned in between, and claim it under this init.
+        if ((await leases.acquire(tenantId)) === null) throw moved();
+        await store.sessions.setDesired(tenantId, 'active');
+        try {
+          await resume(tenantId);
+        } catch (err) {
+          if (isCode(err, ErrorCodes.ACTOR_FAILED)) return view(tenantId); // parked: the status says why
+          throw err;
         }
-      }
-      options.delete(tenantId);
-      return view(tenantId);
-    },
+        return view(tenantId);
+      }),
+
+    logout: (tenantId) => whileBusy(tenantId, () => logout(tenantId)),
 
     status: view,
 
@@ -301,6 +324,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
     },
 
     running(tenantId) {
+      if (busy.has(tenantId)) return true;
       const status = supervisor.inspect(tenantId)?.status;
       return status === 'starting' || status === 'running' || status === 'restarting';
     },
