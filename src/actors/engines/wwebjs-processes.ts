@@ -97,6 +97,11 @@ export function killSessionSync(profileDir: string, browserPid: number | null): 
   for (const pid of findProfileProcessesSync(profileDir)) kill(pid);
 }
 
+/** SIGKILL to a browser's process group (Puppeteer starts it detached: it leads its own group). */
+export function killProcessGroup(browserPid: number): void {
+  if (browserPid > 1) kill(-browserPid);
+}
+
 export interface KillResult {
   /** Processes of the profile still alive at the deadline (0 means none is left). */
   remaining: number[];

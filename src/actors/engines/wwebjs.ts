@@ -20,7 +20,7 @@ import * as commands from './wwebjs-commands.js';
 import { profileDir, removeProfile, sessionName, type WwebjsAuth } from './wwebjs-auth.js';
 import { loadWwebjsLibrary, type WwebjsLibrary } from './wwebjs-library.js';
 import { InitTimeoutError, startFailureOf } from './wwebjs-mapping.js';
-import { defaultReaper, killSession, prepareProfile, type BrowserReaper } from './wwebjs-processes.js';
+import { defaultReaper, killProcessGroup, killSession, prepareProfile, type BrowserReaper } from './wwebjs-processes.js';
 import { resolveOptions, type ResolvedWwebjsOptions, type WwebjsEngineOptions } from './wwebjs-options.js';
 import { attachClientEvents, type RunEvents } from './wwebjs-events.js';
 import { createRun, mayDeleteStored, storesRemoteSession, type WwebjsRun } from './wwebjs-run.js';
@@ -255,8 +255,10 @@ export class WwebjsEngine implements Engine {
     this.#reaper.track(this.#profileDir, null);
     attachClientEvents(run, this.#runEvents(run));
     const started = Date.now();
+    const initialized = run.client.initialize();
+    this.#reapLateBrowser(run, initialized);
     try {
-      await withTimeout(run.client.initialize(), this.#opts.initTimeoutMs, () => new InitTimeoutError(this.#opts.initTimeoutMs));
+      await withTimeout(initialized, this.#opts.initTimeoutMs, () => new InitTimeoutError(this.#opts.initTimeoutMs));
     } catch (err) {
       if (this.#run === run) await this.#failRun(run, startFailureOf(err));
       return;
@@ -264,6 +266,27 @@ export class WwebjsEngine implements Engine {
     if (this.#run !== run) return;
     this.#watchBrowser(run);
     this.#log.info({ ms: Date.now() - started, browserPid: run.browserPid }, 'WhatsApp Web loaded');
+  }
+
+  /**
+   * `initialize()` cannot be cancelled: a launch whose run was torn down meanwhile (stop, logout, our
+   * init deadline) may still start its browser after the teardown swept the profile. Once it settles,
+   * that browser is killed too, and the whole profile swept when no newer run uses it.
+   */
+  #reapLateBrowser(run: WwebjsRun, initialized: Promise<void>): void {
+    const settled = initialized.then(
+      () => undefined,
+      () => undefined, // the launch's own failure is handled by #runClient
+    );
+    settled.then(async () => {
+      if (run.teardown === null) return;
+      await run.teardown;
+      const pid = run.client.pupBrowser?.process()?.pid ?? null;
+      if (pid !== null) killProcessGroup(pid);
+      if (this.#run !== null) return;
+      const { remaining } = await killSession(this.#profileDir, pid);
+      if (remaining.length > 0) this.#log.error({ remaining }, 'Chromium processes of a late launch survived SIGKILL');
+    }).catch((err: unknown) => this.#log.error({ err }, 'could not sweep a late Chromium launch'));
   }
 
   #watchBrowser(run: WwebjsRun): void {
