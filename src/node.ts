@@ -6,6 +6,7 @@ import type { Logger } from './domain/log.js';
 import type { AccessChange } from './http/access-events.js';
 import { createClusterAdapter } from './http/realtime/cluster-adapter.js';
 import { createRealtime, type Realtime } from './http/realtime/index.js';
+import { outboxEventSource } from './http/realtime/outbox-source.js';
 import { buildApp, type HttpApp } from './http/server.js';
 import { registerConsole } from './http/static.js';
 import { countLeaseAcquisitions } from './metrics/leases.js';
@@ -16,12 +17,15 @@ import { migrate } from './store/migrate.js';
 import { acquireNodeLock } from './store/node-lock.js';
 import { createRemoteAuthStore } from './store/remote-auth.js';
 import { createStore } from './store/store.js';
+import { createWebhookQueue } from './store/webhooks.js';
 import type { Store, StoredEvent } from './store/types.js';
 import { createCluster, type Cluster } from './supervisor/cluster/cluster.js';
 import { createLocalLeases } from './supervisor/sessions/leases.js';
 import { createSessionService, type SessionService } from './supervisor/sessions/session-service.js';
 import type { Isolation } from './supervisor/host.js';
 import { createSupervisor } from './supervisor/supervisor.js';
+import { createRetentionJob } from './webhooks/retention.js';
+import { createWebhookWorker, webhookOptionsFromConfig } from './webhooks/worker.js';
 
 export interface RunningNode {
   /** http://host:port the node listens on. */
@@ -74,15 +78,24 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     await migrate(db.sql, { log });
     // Realtime exists once the app is built; events before that have no sockets to reach anyway.
     let realtime: Realtime | undefined;
+    // Every node delivers webhooks from the shared outbox and prunes it (docs/webhooks.md); both start
+    // once the node listens.
+    const webhooks = createWebhookWorker({ queue: createWebhookQueue(db.sql), nodeId, log, options: webhookOptionsFromConfig(config) });
+    cleanups.unshift(() => webhooks.close());
     // Every stored event (messages, acks, chats, statuses, QR codes) is published from here, after its
-    // transaction committed: nobody sees what is not stored, and each carries its outbox id.
+    // transaction committed: nobody sees what is not stored, and each carries its outbox id and seq.
     const onEvents = (tenantId: string, events: StoredEvent[]): void => {
       for (const event of events) {
         if (event.name === 'session_status') metrics.sessionStatus(tenantId, statusOf(event.payload));
-        realtime?.publish(tenantId, { name: event.name, ...(event.chatId === null ? {} : { chatId: event.chatId }), payload: event.payload });
+        const { id, seq, name, chatId, payload } = event;
+        realtime?.publish(tenantId, { id, seq, name, ...(chatId === null ? {} : { chatId }), payload });
       }
+      // The webhook worker of this node looks now; other nodes find them at their next poll.
+      webhooks.nudge();
     };
     const store = createStore(db.sql, { close: () => db.close(), onEvents });
+    const retention = createRetentionJob({ outbox: store.outbox, retentionMs: config.OUTBOX_RETENTION_S * 1000, intervalMs: config.OUTBOX_CLEANUP_INTERVAL_S * 1000, log });
+    cleanups.unshift(() => retention.close());
     // Without Redis a node runs alone: a second one on the same database is refused (node-lock.ts).
     const lock =
       config.DATABASE_URL === undefined
@@ -148,6 +161,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
           chatsForEmployee: async (tenantId, userId) => (await store.permissions.listForUser(tenantId, userId)).map((p) => p.chatId),
           log,
           metrics,
+          events: outboxEventSource(store.outbox),
           ...(cluster === undefined ? {} : { adapter: createClusterAdapter({ ...cluster.adapterClients, prefix: config.REDIS_PREFIX }) }),
         });
         metrics.observeRealtime(realtime);
@@ -165,6 +179,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     await app.listen({ port: config.PORT, host: config.HOST });
     const url = listenUrl(app, config.PORT);
     log.info({ url, engine: config.WA_ENGINE, isolation: actorIsolation(config), http: config.HTTP_SERVER }, 'node listening');
+    webhooks.start();
+    retention.start();
 
     if (cluster !== undefined) {
       // The reconcile loop claims this node's share of the active sessions, a bounded number per round.
@@ -183,6 +199,8 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       await app.close();
       await sessions.close();
       await cluster?.close();
+      await webhooks.close();
+      await retention.close();
       await store.close();
       await lock?.release();
     };

@@ -90,3 +90,15 @@ export async function authenticateHandshake(
   }
   return { ok: true, principal, expiresAt };
 }
+
+/**
+ * The `lastEventId` a reconnecting client sends in `auth` (a string id, or a number as a bare seq), as
+ * text; undefined when absent. Checking it against the tenant is the event source's job.
+ */
+export function lastEventIdFromHandshake(auth: unknown): string | undefined {
+  if (typeof auth !== 'object' || auth === null || !('lastEventId' in auth)) return undefined;
+  const value = auth.lastEventId;
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) return String(value);
+  if (typeof value === 'string' && value.length > 0 && value.length <= 128) return value;
+  return value === undefined || value === null || value === '' ? undefined : 'invalid';
+}

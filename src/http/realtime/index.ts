@@ -1,5 +1,6 @@
 export {
   createRealtime,
+  type EventMeta,
   type Realtime,
   type RealtimeDeps,
   type RealtimeEvent,
@@ -7,4 +8,5 @@ export {
   ReadyInfo,
   type ServerToClientEvents,
 } from './realtime.js';
+export type { DurableEvent, EventSource } from './event-stream.js';
 export type { Authenticate, Principal } from './handshake.js';

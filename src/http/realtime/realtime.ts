@@ -1,14 +1,15 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { Server, type ExtendedError, type ServerOptions, type Socket } from 'socket.io';
-import { ErrorCodes, assertNever } from '../../domain/errors.js';
+import { ErrorCodes, assertNever, isAppError } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
 import { Role } from '../../domain/types.js';
 import type { RealtimeMetricsHooks } from '../../metrics/hooks.js';
 import { attachSocketIoToUws, type HttpServerKind } from '../uws-adapter.js';
 import { corsOrigin } from './cors.js';
-import { authenticateHandshake, connectError, type Authenticate, type Principal } from './handshake.js';
-import { adminsRoom, chatIdOfRoom, chatRoom, eventRooms, userRoom } from './rooms.js';
+import { createEventStream, type DurableEvent, type EventSource, type EventStream, type StreamSocket } from './event-stream.js';
+import { authenticateHandshake, connectError, lastEventIdFromHandshake, type Authenticate, type Principal } from './handshake.js';
+import { adminsRoom, chatIdOfRoom, chatRoom, eventRooms, pendingRoom, userRoom } from './rooms.js';
 
 /** Events the gateway publishes to a tenant's sockets. */
 export type RealtimeEventName = 'qr' | 'session_status' | 'message' | 'message_ack' | 'chat_updated' | 'pairing_code';
@@ -18,6 +19,15 @@ export interface RealtimeEvent {
   /** Undefined: the tenant's admins only. Set: its admins and the employees assigned to this chat. */
   chatId?: string;
   payload: unknown;
+  /** A stored event's outbox id and seq: sent to clients as the second argument, `{ id, seq }`. */
+  id?: string;
+  seq?: number;
+}
+
+/** The second argument of every stored event: its id (a client's `lastEventId`) and its per-tenant seq. */
+export interface EventMeta {
+  id: string;
+  seq: number;
 }
 
 /** Sent to a socket once its rooms are joined: from then on it receives every event it may see. */
@@ -28,10 +38,14 @@ export const ReadyInfo = Type.Object({
   chatIds: Type.Optional(
     Type.Array(Type.String(), { description: 'The chats an employee socket follows; absent for admins, who see every chat.' }),
   ),
+  lastEventId: Type.Optional(
+    Type.String({ description: 'The last stored event this socket is up to (replayed, or before it connected): pass it as auth.lastEventId when reconnecting.' }),
+  ),
+  replayTruncated: Type.Optional(Type.Boolean({ description: 'Events after the given lastEventId were deleted by retention before they could be replayed.' })),
 });
 export type ReadyInfo = Static<typeof ReadyInfo>;
 
-export type ServerToClientEvents = Record<RealtimeEventName, (payload: unknown) => void> & {
+export type ServerToClientEvents = Record<RealtimeEventName, (payload: unknown, meta?: EventMeta) => void> & {
   ready: (info: ReadyInfo) => void;
   /** Sent just before the server disconnects a socket whose access token expired. */
   token_expired: () => void;
@@ -41,9 +55,14 @@ export type ServerToClientEvents = Record<RealtimeEventName, (payload: unknown) 
 };
 /** Clients send nothing on this channel; REST carries every command. */
 export type ClientToServerEvents = Record<string, never>;
-type SocketData = Principal & { expiresAt: number | undefined };
-type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
-type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, Record<string, never>, SocketData>;
+/** `after`: the seq a reconnecting socket replays from (its lastEventId), undefined for live only. */
+type SocketData = Principal & { expiresAt: number | undefined; after?: number | undefined };
+/** Between nodes: a stored event committed on one node, for the sockets every other node holds. */
+interface InterServerEvents {
+  'wa:event': (tenantId: string, event: unknown) => void;
+}
+type RealtimeServer = Server<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
+type RealtimeSocket = Socket<ClientToServerEvents, ServerToClientEvents, InterServerEvents, SocketData>;
 
 export interface RealtimeDeps {
   /** The app; Socket.IO serves `/socket.io/` on its server. Create the realtime before `ready()`/`listen()`. */
@@ -64,6 +83,11 @@ export interface RealtimeDeps {
    * (cluster-adapter.ts), so publish, grant, revoke and disconnect reach sockets held by every node.
    */
   adapter?: ServerOptions['adapter'];
+  /**
+   * The outbox. When given, stored events (those published with an id and seq) reach sockets in seq order
+   * and once each, and a socket connecting with `auth.lastEventId` first gets what it missed (event-stream.ts).
+   */
+  events?: EventSource & { parseCursor(tenantId: string, value: string): number };
 }
 
 export interface Realtime {
@@ -100,17 +124,19 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
     ...(deps.adapter === undefined ? {} : { adapter: deps.adapter }),
   });
   attach(io, deps);
+  const stream = deps.events === undefined ? undefined : createStream(io, deps.events, deps, log);
   let closing: Promise<void> | undefined;
   io.use((socket, next) => {
     if (closing !== undefined) next(connectError(ErrorCodes.OWNER_UNAVAILABLE, 'server shutting down'));
     else
-      authenticateSocket(socket, deps.authenticate, now(), log).then(next, (err: unknown) => {
+      authenticateSocket(socket, deps.authenticate, now(), log, deps.events).then(next, (err: unknown) => {
         log.error({ err }, 'socket handshake failed');
         next(connectError(ErrorCodes.INTERNAL, 'internal error'));
       });
   });
-  io.on('connection', (socket) => onConnection(socket, deps.chatsForEmployee, now, log));
+  io.on('connection', (socket) => onConnection(socket, deps.chatsForEmployee, now, log, stream));
   const close = (): Promise<void> => {
+    stream?.close();
     closing ??= closeServer(io);
     return closing;
   };
@@ -120,6 +146,13 @@ export function createRealtime(deps: RealtimeDeps): Realtime {
   // cluster adapter, sends them to the other nodes.
   return {
     publish(tenantId, event) {
+      const durable = stream === undefined ? undefined : toDurable(event);
+      if (stream !== undefined && durable !== undefined) {
+        stream.publish(tenantId, durable);
+        // Every node sequences every event for its own sockets (room emits are local: see event-stream.ts).
+        if (deps.adapter !== undefined) io.serverSideEmit('wa:event', tenantId, durable);
+        return;
+      }
       // Admins first, as a one-room emit: on uWS that is a single native publish to the room's topic (the
       // Socket.IO uWS adapter takes that fast path only for one room and no `except`), instead of a write
       // per socket in JavaScript. The chat's employees next, excluding admins so a socket in both rooms
@@ -153,11 +186,20 @@ async function authenticateSocket(
   authenticate: Authenticate,
   now: number,
   log: Logger,
+  events: RealtimeDeps['events'],
 ): Promise<ExtendedError | undefined> {
   const { auth, headers, query } = socket.handshake;
   const result = await authenticateHandshake({ auth, headers, query }, authenticate, now);
   if (result.ok) {
-    socket.data = { ...result.principal, expiresAt: result.expiresAt };
+    const lastEventId = events === undefined ? undefined : lastEventIdFromHandshake(auth);
+    let after: number | undefined;
+    try {
+      after = lastEventId === undefined || events === undefined ? undefined : events.parseCursor(result.principal.tenantId, lastEventId);
+    } catch (err) {
+      if (isAppError(err)) return connectError(err.code, 'invalid lastEventId: pass the id of an event this account received');
+      throw err;
+    }
+    socket.data = { ...result.principal, expiresAt: result.expiresAt, after };
     return undefined;
   }
   if (result.cause !== undefined) log.error({ err: result.cause }, 'socket authentication failed');
@@ -169,17 +211,28 @@ function onConnection(
   chatsForEmployee: RealtimeDeps['chatsForEmployee'],
   now: () => number,
   log: Logger,
+  stream: EventStream | undefined,
 ): void {
-  const { tenantId, userId, role } = socket.data;
-  log.debug({ tenantId, userId, role, transport: socket.conn.transport.name }, 'socket connected');
+  const { tenantId, userId, role, after } = socket.data;
+  log.debug({ tenantId, userId, role, transport: socket.conn.transport.name, replay: after !== undefined }, 'socket connected');
   const expiry = watchExpiry(socket, now, log);
+  const streamed = stream === undefined ? undefined : streamSocket(socket, (chatIds) => readyInfo(socket, chatIds));
+  // Before any room is joined: a replaying socket must not get live room emits ahead of its replay.
+  if (streamed !== undefined) stream?.register(streamed, after !== undefined);
   socket.on('disconnect', (reason) => {
     clearTimeout(expiry.timer);
+    if (streamed !== undefined) stream?.unregister(streamed);
     log.debug({ tenantId, userId, reason }, 'socket disconnected');
   });
   void joinRooms(socket, chatsForEmployee).then(
     (chatIds) => {
-      socket.emit('ready', chatIds === undefined ? { userId, tenantId, role } : { userId, tenantId, role, chatIds });
+      // With the outbox, `ready` comes from the stream once the replay has handed over to live events.
+      if (stream === undefined || streamed === undefined) socket.emit('ready', readyInfo(socket, chatIds));
+      else
+        stream.start(streamed, after).catch((err: unknown) => {
+          log.error({ err, tenantId, userId }, 'starting the event stream failed');
+          socket.conn.close();
+        });
     },
     (err: unknown) => {
       // Without its chat rooms the socket would silently miss events. Closing the transport (not the
@@ -264,4 +317,68 @@ function watchExpiry(socket: RealtimeSocket, now: () => number, log: Logger): { 
 async function closeServer(io: RealtimeServer): Promise<void> {
   io.engine.close();
   await io.of('/').adapter.close();
+}
+
+function readyInfo(socket: RealtimeSocket, chatIds: string[] | undefined): ReadyInfo {
+  const { userId, tenantId, role } = socket.data;
+  return chatIds === undefined ? { userId, tenantId, role } : { userId, tenantId, role, chatIds };
+}
+
+/** A published event that is stored (has an outbox id and seq); undefined for the ones that are not. */
+function toDurable(event: RealtimeEvent): DurableEvent | undefined {
+  // pairing_code is never stored.
+  if (event.id === undefined || event.seq === undefined || event.name === 'pairing_code') return undefined;
+  return { id: event.id, seq: event.seq, name: event.name, chatId: event.chatId, payload: event.payload };
+}
+
+/** Another node's event, narrowed: it crossed Redis as unknown. */
+function durableFromPeer(value: unknown): DurableEvent | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const e = value as Record<string, unknown>;
+  const { id, seq, name, chatId } = e;
+  if (typeof id !== 'string' || typeof seq !== 'number' || !Number.isSafeInteger(seq) || typeof name !== 'string') return undefined;
+  if (chatId !== undefined && typeof chatId !== 'string') return undefined;
+  return toDurable({ id, seq, name: name as RealtimeEventName, ...(chatId === undefined ? {} : { chatId }), payload: e.payload });
+}
+
+function createStream(io: RealtimeServer, events: EventSource, deps: RealtimeDeps, log: Logger): EventStream {
+  const stream = createEventStream({
+    source: events,
+    rooms: { admins: adminsRoom, chat: chatRoom, pending: pendingRoom },
+    emitLocal: (room, except, e) => {
+      const meta: EventMeta = { id: e.id, seq: e.seq };
+      // One room and no except: the uWS adapter's native topic publish.
+      const target = io.local.to(room);
+      (except.length === 0 ? target : target.except(except)).emit(e.name, e.payload, meta);
+    },
+    log,
+    ...(deps.metrics === undefined ? {} : { metrics: deps.metrics }),
+  });
+  io.on('wa:event', (tenantId: unknown, event: unknown) => {
+    const durable = durableFromPeer(event);
+    if (typeof tenantId === 'string' && durable !== undefined) stream.publish(tenantId, durable);
+  });
+  return stream;
+}
+
+/** The stream's view of one socket. */
+function streamSocket(socket: RealtimeSocket, info: (chatIds: string[] | undefined) => ReadyInfo): StreamSocket {
+  const { tenantId, role } = socket.data;
+  const chatIds = (): string[] => [...socket.rooms].flatMap((room) => chatIdOfRoom(tenantId, room) ?? []);
+  return {
+    id: socket.id,
+    tenantId,
+    role,
+    connected: () => socket.connected,
+    chatIds,
+    canSee: (chatId) => role === 'admin' || (chatId !== undefined && socket.rooms.has(chatRoom(tenantId, chatId))),
+    emit: (e) => void socket.emit(e.name, e.payload, { id: e.id, seq: e.seq }),
+    joinPending: () => void socket.join(pendingRoom(tenantId)),
+    leavePending: () => void socket.leave(pendingRoom(tenantId)),
+    ready: (lastEventId, truncated) => {
+      const base = info(role === 'admin' ? undefined : chatIds());
+      socket.emit('ready', { ...base, ...(lastEventId === undefined ? {} : { lastEventId }), ...(truncated ? { replayTruncated: true } : {}) });
+    },
+    fail: () => socket.conn.close(),
+  };
 }

@@ -20,3 +20,9 @@ export function chatIdOfRoom(tenantId: string, room: string): string | undefined
   const prefix = `c:${tenantId}:`;
   return room.startsWith(prefix) ? room.slice(prefix.length) : undefined;
 }
+
+/**
+ * `p:<tenantId>`: this node's sockets of the tenant still replaying from a lastEventId. Live emits to the
+ * tenant's rooms skip it while it has members (event-stream.ts), so a replaying socket gets each event once.
+ */
+export const pendingRoom = (tenantId: string): string => `p:${tenantId}`;
