@@ -186,6 +186,9 @@ export class ScriptedClient extends EventEmitter implements WwebjsClient {
     private readonly library: WwebjsLibrary,
   ) {
     super();
+    // Like whatsapp-web.js' Client: the auth strategy (LocalAuth, RemoteAuth, NoAuth) is bound at once
+    // and runs its hooks in initialize, destroy and logout; so RemoteAuth really restores and uploads.
+    options.authStrategy?.setup(this as unknown as WAWebJS.Client);
   }
 
   /** Emit a client event with the arguments index.d.ts declares for it. */
@@ -203,24 +206,31 @@ export class ScriptedClient extends EventEmitter implements WwebjsClient {
 
   async initialize(): Promise<void> {
     this.calls.push({ method: 'initialize', args: [] });
+    // whatsapp-web.js restores the stored session (RemoteAuth: extract and unzip) before the browser starts.
+    await this.options.authStrategy?.beforeBrowserInitialized();
+    this.#initialized = true;
     this.#onInitialize.forEach((fn) => fn());
     await this.initializeImpl();
   }
 
+  #initialized = false;
   readonly #onInitialize: (() => void)[] = [];
 
-  /** Resolves once the engine called `initialize()` (its event listeners are attached by then). */
+  /** Resolves once the engine called `initialize()` and the auth strategy restored the session (listeners attached by then). */
   initialized(): Promise<void> {
-    if (this.calls.some((c) => c.method === 'initialize')) return Promise.resolve();
+    if (this.#initialized) return Promise.resolve();
     return new Promise((resolve) => this.#onInitialize.push(resolve));
   }
 
   async destroy(): Promise<void> {
     this.calls.push({ method: 'destroy', args: [] });
+    await this.options.authStrategy?.destroy();
   }
 
   async logout(): Promise<void> {
     this.calls.push({ method: 'logout', args: [] });
+    // RemoteAuth deletes the stored session here, LocalAuth its folder.
+    await this.options.authStrategy?.logout();
   }
 
   /** Like whatsapp-web.js: the sent message also comes as `message_create` (fromMe), before its acks. */
