@@ -20,12 +20,14 @@ import { createLoginRateLimit } from './plugins/login-rate-limit.js';
 import { registerSecurity } from './plugins/security.js';
 import { authRoutes } from './routes/auth/index.js';
 import { chatRoutes } from './routes/chats/index.js';
+import { eventRoutes } from './routes/events/index.js';
 import { employeeRoutes } from './routes/employees/index.js';
 import { healthRoutes } from './routes/health/index.js';
 import { mediaRoutes } from './routes/media/index.js';
 import { permissionRoutes } from './routes/permissions/index.js';
 import { messageRoutes } from './routes/messages/index.js';
 import { profilePhotoRoutes } from './routes/profile-photo/index.js';
+import { webhookRoutes } from './routes/webhooks/index.js';
 import { whatsappRoutes } from './routes/whatsapp/index.js';
 import { testClientRoutes } from './test-client/index.js';
 import { metricsRoutes, type MetricsSource } from './routes/metrics/index.js';
@@ -203,6 +205,8 @@ async function register(app: HttpApp, deps: HttpDeps, hasher: PasswordHasher, cl
   await app.register(employeeRoutes, { prefix: '/api/auth', store, hasher, userStatus, guard, notify });
   await app.register(permissionRoutes, { prefix: '/api/permissions', store, guard, notify });
   await app.register(chatRoutes, { prefix: '/api/chats', store, guard });
+  await app.register(eventRoutes, { prefix: '/api/events', store, guard });
+  await app.register(webhookRoutes, { prefix: '/api/webhooks', store, guard, allowPrivateUrls: config.WEBHOOK_ALLOW_PRIVATE_URLS });
   const live = deps.sessions;
   await app.register(mediaRoutes, {
     prefix: '/api/media',

@@ -16,7 +16,7 @@ import { asOwner, iso, parseRow, parseRows, withTenant } from './with-tenant.js'
 /** Largest page of events a caller may ask for. */
 export const MAX_EVENT_PAGE = 1000;
 
-const SEQ = /^[1-9]\d{0,15}$/;
+const SEQ = /^(0|[1-9]\d{0,15})$/;
 
 /** The global id of a tenant's event: `<tenantId>:<seq>`. */
 export function formatEventId(tenantId: string, seq: number): string {

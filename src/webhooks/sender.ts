@@ -121,3 +121,25 @@ export function createHttpSender(opts: { allowPrivate: boolean; maxSockets: numb
     },
   };
 }
+
+/**
+ * Why a webhook URL cannot be accepted, or null. Catches at creation what the sender would refuse on
+ * every attempt (a literal private address, `localhost`); names that resolve to private addresses are
+ * refused at delivery, where the resolved address is known.
+ */
+export function webhookUrlProblem(value: string, allowPrivate: boolean): string | null {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return 'url is not a valid URL';
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return 'url must be http or https';
+  if (url.username !== '' || url.password !== '') return 'url must not carry credentials (the signature authenticates the gateway)';
+  if (allowPrivate) return null;
+  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
+  if (host === 'localhost' || host.endsWith('.localhost') || (isIP(host) !== 0 && isBlockedAddress(host))) {
+    return 'url must not point to a loopback, private or link-local address';
+  }
+  return null;
+}

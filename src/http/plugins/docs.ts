@@ -26,6 +26,8 @@ export async function registerDocs(app: FastifyInstance, info: { version: string
         { name: 'employees', description: 'Employee accounts (admin)' },
         { name: 'permissions', description: 'Which employee sees which chat (admin)' },
         { name: 'chats', description: 'Chats and message history' },
+        { name: 'events', description: 'Replay of stored events from a cursor' },
+        { name: 'webhooks', description: 'Signed event deliveries to your endpoints (admin)' },
         { name: 'media', description: 'Media files of messages' },
         { name: 'health', description: 'Liveness and readiness' },
       ],
