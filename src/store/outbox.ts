@@ -126,11 +126,12 @@ export function createOutboxRepo(sql: Sql, onEvents?: EventListener): OutboxRepo
         // much). Every seq up to the head read first is committed, so the second read returns every
         // event up to it that matches: past those the cursor may move even when a filter returned none.
         const { head, pruned } = await readCounter(tx, tenantId);
-        const filter = chatIds === undefined ? tx`` : tx`AND chat_id = ANY(${chatIds}::text[])`;
+        const filter = chatIds === undefined ? tx`` : tx`AND e.chat_id = ANY(${chatIds}::text[])`;
+        // ORDER BY e.seq, the bigint: the output column named seq is text and would sort '10' before '9'.
         const rows = await tx`
-          SELECT seq::text AS seq, name, chat_id, payload, created_at FROM events
-          WHERE tenant_id = ${tenantId} AND seq > ${opts.after} ${filter}
-          ORDER BY seq LIMIT ${opts.limit}`;
+          SELECT e.seq::text AS seq, e.name, e.chat_id, e.payload, e.created_at FROM events e
+          WHERE e.tenant_id = ${tenantId} AND e.seq > ${opts.after} ${filter}
+          ORDER BY e.seq LIMIT ${opts.limit}`;
         const events = parseRows(EventRow, rows, 'event').map((r) => toStoredEvent(tenantId, r));
         const last = events[events.length - 1]?.seq ?? opts.after;
         const cursor = events.length === opts.limit ? last : Math.max(head, last, opts.after);
