@@ -9,13 +9,14 @@ import { fanoutSuite } from './suites/fanout.js';
 import { inboundSuite, outboundSuite } from './suites/messaging.js';
 import { pendingSuite } from './suites/pending.js';
 import { restSuite } from './suites/rest.js';
+import { wwebjsSuite } from './suites/wwebjs.js';
 
 /**
  * `npm run bench [-- --quick] [-- --only rest,inbound]`: builds the node to JS, runs the chosen suites
  * with a progress bar, prints a Markdown table and writes bench/results/*.json. See bench/README.md.
  */
 
-const SUITES: Suite[] = [restSuite, inboundSuite, outboundSuite, densitySuite, fanoutSuite, pendingSuite];
+const SUITES: Suite[] = [restSuite, inboundSuite, outboundSuite, densitySuite, fanoutSuite, wwebjsSuite, pendingSuite];
 
 const { values } = parseArgs({
   options: {

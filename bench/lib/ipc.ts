@@ -55,7 +55,7 @@ export interface StartProcOptions {
 
 /** Forks a built helper (a .js file) and waits until it says ready. */
 export async function startProc<I = unknown>(file: string, opts: StartProcOptions = {}): Promise<Proc<I>> {
-  const output = opts.output ?? 'ignore';
+  const output = opts.output ?? (process.env.BENCH_PROC_OUTPUT === 'inherit' ? 'inherit' : 'ignore');
   const child = fork(file, opts.args ?? [], {
     env: { ...process.env, ...opts.env },
     execArgv: opts.execArgv ?? [],

@@ -1,2 +1,141 @@
-import type { Suite } from '../lib/context.js';
-export const densitySuite: Suite = { name: 'density', steps: () => 0, async run() { return []; } };
+import { proc } from '../lib/build.js';
+import { dropSchema, numbers, schemaName, sleep, type BenchContext, type Suite } from '../lib/context.js';
+import { startProc, type Proc } from '../lib/ipc.js';
+import { ratio, type Row } from '../lib/report.js';
+import { createPhones, startNodeProc, type NodeInfo } from '../lib/stack.js';
+import { medianOf } from '../lib/stats.js';
+import { MB, pssBytes, rssBytes } from '../lib/sys.js';
+
+/**
+ * Density: resident memory of one node with 10, 100 (and, in the full run, 1000) idle linked sandbox
+ * sessions, one worker-thread actor each; the cost per session against a bare worker thread (and a bare
+ * child process) measured in the same run; and the time for a restarted node to bring every session back
+ * to connected (process start to the last `connected`).
+ */
+
+interface LevelRun {
+  sessions: number;
+  rssIdleNode: number;
+  rss: number;
+  pss: number;
+  perSession: number;
+  linkMs: number;
+  restoreMs: number;
+  rssAfterRestore: number;
+  stopMs: number;
+}
+
+async function measure(pid: number, node: Proc<NodeInfo>): Promise<{ rss: number; pss: number }> {
+  await sleep(1_500);
+  await node.request('gc');
+  await sleep(500);
+  return { rss: rssBytes(pid), pss: pssBytes(pid) };
+}
+
+async function level(ctx: BenchContext, sessions: number): Promise<LevelRun> {
+  const schema = schemaName('density');
+  const sim = await startProc<{ url: string }>(proc('sim-proc'));
+  try {
+    let node = await startNodeProc(ctx, { schema, simUrl: sim.info.url });
+    const idle = await measure(node.pid, node);
+    const tenants = await node.request<string[]>('createTenants', { count: sessions, prefix: 'density' });
+    const phones = numbers('495', sessions);
+    await createPhones(sim.info.url, phones);
+    const linked = await node.request<{ ms: number }>('link', {
+      tenants: tenants.map((tenantId, i) => ({ tenantId, number: phones[i] as string })),
+      simUrl: sim.info.url,
+      concurrency: 16,
+    });
+    const full = await measure(node.pid, node);
+    const stopStart = performance.now();
+    await node.stop(120_000);
+    const stopMs = performance.now() - stopStart;
+
+    const restoreStart = performance.now();
+    node = await startNodeProc(ctx, { schema, simUrl: sim.info.url, restore: true });
+    await node.request('waitConnected', { count: sessions, timeoutMs: 600_000 });
+    const restoreMs = performance.now() - restoreStart;
+    const restored = await measure(node.pid, node);
+    await node.stop(120_000);
+    return {
+      sessions,
+      rssIdleNode: idle.rss,
+      rss: full.rss,
+      pss: full.pss,
+      perSession: (full.rss - idle.rss) / sessions,
+      linkMs: linked.ms,
+      restoreMs,
+      rssAfterRestore: restored.rss,
+      stopMs,
+    };
+  } finally {
+    await sim.stop();
+    await dropSchema(ctx.dbUrl, schema);
+  }
+}
+
+const levelsFor = (quick: boolean) => (quick ? [10, 100] : [10, 100, 1000]);
+/** 1000 sessions take minutes per run: fewer runs there, said in the table. */
+const runsFor = (ctx: BenchContext, sessions: number) => (sessions >= 1000 ? Math.min(ctx.runs, 3) : ctx.runs);
+
+export const densitySuite: Suite = {
+  name: 'density',
+  steps: (quick) => 1 + levelsFor(quick).reduce((n, l) => n + (l >= 1000 ? 3 : quick ? 3 : 5), 0),
+  async run(ctx) {
+    ctx.step('density: bare worker thread and child process');
+    const bare = await startProc(proc('bare-workers'), { execArgv: ['--expose-gc'] });
+    ctx.defer(() => bare.stop());
+    const workerRuns: number[] = [];
+    const childRuns: number[] = [];
+    for (let run = 0; run < ctx.runs; run++) {
+      workerRuns.push((await bare.request<{ perWorkerBytes: number }>('workers', { count: 50 })).perWorkerBytes);
+      childRuns.push((await bare.request<{ perChildPssBytes: number }>('children', { count: 5 })).perChildPssBytes);
+    }
+    const bareWorker = medianOf(workerRuns, (v) => v) / MB;
+    const bareChild = medianOf(childRuns, (v) => v) / MB;
+
+    const results: Record<number, LevelRun[]> = {};
+    for (const sessions of levelsFor(ctx.quick)) {
+      results[sessions] = [];
+      for (let run = 0; run < runsFor(ctx, sessions); run++) {
+        ctx.step(`density: ${sessions} sessions, run ${run + 1}`);
+        results[sessions].push(await level(ctx, sessions));
+      }
+    }
+    ctx.raw.density = { bareWorkerMb: workerRuns.map((v) => v / MB), bareChildPssMb: childRuns.map((v) => v / MB), results };
+
+    const rows: Row[] = [
+      { suite: 'density', figure: 'bare worker thread (idle, nothing of ours)', value: bareWorker, unit: 'MB', note: 'RSS growth per thread' },
+      { suite: 'density', figure: 'bare child process (idle node -e)', value: bareChild, unit: 'MB', note: 'PSS per process' },
+    ];
+    const levels = levelsFor(ctx.quick);
+    const top = levels[levels.length - 1] as number;
+    for (const sessions of levels) {
+      const runs = results[sessions] as LevelRun[];
+      const perSession = medianOf(runs, (r) => r.perSession) / MB;
+      const restoreS = medianOf(runs, (r) => r.restoreMs) / 1000;
+      const runsNote = `${runs.length} run${runs.length === 1 ? '' : 's'}`;
+      rows.push(
+        { suite: 'density', figure: `node RSS with ${sessions} idle linked sessions`, value: medianOf(runs, (r) => r.rss) / MB, unit: 'MB', note: `PSS ${(medianOf(runs, (r) => r.pss) / MB).toFixed(0)} MB; idle node ${(medianOf(runs, (r) => r.rssIdleNode) / MB).toFixed(0)} MB; ${runsNote}` },
+        {
+          suite: 'density',
+          figure: `memory per session at ${sessions}`,
+          value: perSession,
+          unit: 'MB',
+          baseline: { name: 'bare worker thread', value: bareWorker },
+          ratio: ratio(perSession, bareWorker),
+          ...(sessions === top ? { target: '<= 10 MB per actor', met: perSession <= 10 } : {}),
+        },
+        {
+          suite: 'density',
+          figure: `restart -> all ${sessions} sessions connected`,
+          value: restoreS,
+          unit: 's',
+          note: `linking them first took ${(medianOf(runs, (r) => r.linkMs) / 1000).toFixed(1)} s; graceful stop ${(medianOf(runs, (r) => r.stopMs) / 1000).toFixed(1)} s`,
+          ...(sessions === top ? { target: sessions >= 1000 ? '<= 60 s' : '<= 60 s (target is for 1000: run without --quick)', met: restoreS <= 60 } : {}),
+        },
+      );
+    }
+    return rows;
+  },
+};
