@@ -27,7 +27,7 @@ export interface Receiver {
   release(status?: number): void;
   /** Resolves when `check(received)` holds; checked on every request. */
   until(check: (received: Received[]) => boolean, timeoutMs?: number): Promise<void>;
-  /** Stops listening (connections refused) and cuts open connections; `start()` listens again on the same port. */
+  /** Stops listening (connections refused) and cuts open connections (held requests count as received, status 0); `start()` listens again on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
   close(): Promise<void>;
@@ -110,6 +110,11 @@ export async function startReceiver(port = 0): Promise<Receiver> {
       });
     },
     async stop() {
+      // A held request was received but never answered: it counts, with status 0.
+      for (const res of heldResponses) {
+        const request = (res as ServerResponse & { request?: Omit<Received, 'status'> }).request;
+        if (request !== undefined) received.push({ ...request, status: 0 });
+      }
       heldResponses.clear();
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of sockets) s.destroy();
