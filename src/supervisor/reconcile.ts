@@ -19,7 +19,10 @@ export interface ReconcilerOptions {
   maxClaims: number;
   /** Wait per rank before claiming: the least-loaded node claims first. Default intervalMs / 10. */
   rankStepMs?: number;
-  /** Sessions started at once within a round. Default 4. */
+  /**
+   * Sessions started at once within a round. Default: all of the round's claims (at most `maxClaims`),
+   * so one slow start does not hold the others back; the bound is the claims per round.
+   */
   concurrency?: number;
   /** This node's info as the registry should show it (load, draining). */
   self(): NodeInfo;
@@ -46,7 +49,7 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
   const log = opts.log.child({ component: 'reconcile' });
   const random = opts.random ?? Math.random;
   const rankStepMs = opts.rankStepMs ?? Math.floor(opts.intervalMs / 10);
-  const concurrency = opts.concurrency ?? 4;
+  const concurrency = opts.concurrency ?? opts.maxClaims;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = true;
@@ -90,8 +93,7 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
     if (plan.quota === 0) return;
     // Least loaded first; the jitter keeps equally loaded nodes from claiming in lockstep.
     await pause(plan.rank * rankStepMs + random() * rankStepMs);
-    const picked = shuffled(unowned, random).slice(0, plan.quota);
-    const claimed = await claimAll(picked);
+    const claimed = await claimAll(shuffled(unowned, random), plan.quota);
     if (claimed > 0) log.info({ claimed, quota: plan.quota, rank: plan.rank, unowned: unowned.length }, 'claimed sessions');
   }
 
@@ -107,24 +109,32 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
     }
   }
 
-  async function claimAll(tenantIds: string[]): Promise<number> {
+  /**
+   * Starts up to `quota` of `candidates` (in random order), `concurrency` at a time. A candidate another
+   * node took meanwhile costs one lease attempt and the next one is tried, so nodes claiming together
+   * still fill their quotas.
+   */
+  async function claimAll(candidates: string[], quota: number): Promise<number> {
     let next = 0;
     let claimed = 0;
+    let trying = 0;
     const worker = async (): Promise<void> => {
-      while (next < tenantIds.length && !stopped) {
-        const tenantId = tenantIds[next++] as string;
+      while (next < candidates.length && claimed + trying < quota && !stopped) {
+        const tenantId = candidates[next++] as string;
         if (opts.self().load >= opts.capacity) return;
+        trying++;
         try {
           await opts.host.resume(tenantId);
           claimed++;
         } catch (err) {
           // Another node was faster: that is the lease doing its job.
-          if (isAppError(err) && err.code === ErrorCodes.OWNER_UNAVAILABLE) continue;
-          log.warn({ err, tenantId }, 'could not start a claimed session');
+          if (!(isAppError(err) && err.code === ErrorCodes.OWNER_UNAVAILABLE)) log.warn({ err, tenantId }, 'could not start a claimed session');
+        } finally {
+          trying--;
         }
       }
     };
-    await Promise.all(Array.from({ length: Math.min(concurrency, tenantIds.length) }, worker));
+    await Promise.all(Array.from({ length: Math.min(concurrency, quota) }, worker));
     return claimed;
   }
 

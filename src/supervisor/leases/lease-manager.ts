@@ -92,12 +92,22 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager & { 
 
   function scheduleRenew(delayMs: number): void {
     if (closed) return;
-    renewTimer = setTimeout(() => void renewAll(), delayMs);
+    clearTimeout(renewTimer);
+    renewTimer = setTimeout(() => {
+      void renewOnce().then((ok) => scheduleRenew(ok ? renewEveryMs : retryEveryMs));
+    }, delayMs);
   }
 
-  async function renewAll(): Promise<void> {
+  let renewing: Promise<boolean> | undefined;
+  /** One renewal of every held lease (shared by concurrent callers); false when the store failed. */
+  function renewOnce(): Promise<boolean> {
+    renewing ??= renewHeld().finally(() => (renewing = undefined));
+    return renewing;
+  }
+
+  async function renewHeld(): Promise<boolean> {
     const entries = [...held.values()];
-    if (entries.length === 0) return scheduleRenew(renewEveryMs);
+    if (entries.length === 0) return true;
     const sentAt = clock.now();
     try {
       const results = await store.renew(nodeId, entries.map((e) => e.lease), ttlMs);
@@ -105,18 +115,19 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager & { 
         const entry = entries[i];
         if (entry === undefined || held.get(entry.lease.tenantId) !== entry) return;
         if (ok) {
-          entry.validUntil = sentAt + ttlMs;
+          entry.validUntil = Math.max(entry.validUntil, sentAt + ttlMs);
           opts.metrics?.leaseRenewed();
         } else lose(entry.lease.tenantId, 'taken over or expired', 'expired');
       });
       armFence();
-      scheduleRenew(renewEveryMs);
       failing = false;
+      log.debug({ leases: entries.length, ms: clock.now() - sentAt }, 'leases renewed');
+      return true;
     } catch (err) {
       // Once per outage at warn: retries come every tenth of the TTL.
       if (!failing) log.warn({ err, leases: entries.length }, 'renewing leases failed; retrying');
       failing = true;
-      scheduleRenew(retryEveryMs);
+      return false;
     }
   }
 
@@ -129,10 +140,19 @@ export function createLeaseManager(opts: LeaseManagerOptions): LeaseManager & { 
     if (closed || held.size === 0) return;
     let earliest = Infinity;
     for (const entry of held.values()) earliest = Math.min(earliest, entry.validUntil - fenceMarginMs);
-    fenceTimer = setTimeout(fenceDue, Math.max(0, earliest - clock.now()));
+    fenceTimer = setTimeout(() => void fenceDue(), Math.max(0, earliest - clock.now()));
   }
 
-  function fenceDue(): void {
+  /**
+   * A deadline passed. The renew timer may merely be late (a starved event loop fires every due timer at
+   * once, this one among them), so one last renewal is tried, for at most a quarter of the margin: it is
+   * safe, since validity counts from its send time. Whatever is still due after it is given up.
+   */
+  async function fenceDue(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const patience = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.floor(fenceMarginMs / 4))));
+    await Promise.race([renewOnce(), patience]);
+    clearTimeout(timer);
     const now = clock.now();
     for (const [tenantId, entry] of held) {
       if (now >= entry.validUntil - fenceMarginMs) lose(tenantId, 'not renewed in time (self-fencing)', 'renew_failed');
