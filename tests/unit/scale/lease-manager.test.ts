@@ -26,16 +26,19 @@ function fakeSessions() {
 }
 
 /** A memory store whose renewals can be made to fail, as an unreachable Redis would. */
-function flakyStore(): LeaseStore & { down: boolean; renewals: number } {
+function flakyStore(): LeaseStore & { down: boolean; renewals: number; delayMs: number } {
   const inner = createMemoryLeaseStore({ clock });
   const store = {
     down: false,
     renewals: 0,
+    /** How long each renewal takes to answer (a slow Redis). */
+    delayMs: 0,
     acquire: inner.acquire,
     release: inner.release,
     holders: inner.holders,
     async renew(nodeId: string, held: readonly { tenantId: string; epoch: number }[], ttlMs: number) {
       store.renewals++;
+      if (store.delayMs > 0) await new Promise((resolve) => setTimeout(resolve, store.delayMs));
       if (store.down) throw new Error('connection closed');
       return inner.renew(nodeId, held, ttlMs);
     },
@@ -114,6 +117,32 @@ describe('lease manager', () => {
     expect(heldInStoreWhenLost).toMatchObject({ nodeId: 'a' });
     // A third of the TTL is left for the actor to stop before anyone else may take the lease.
     expect((lostAt ?? Infinity) - acquiredAt).toBeLessThanOrEqual(TTL - TTL / 3);
+    await leases.close();
+  });
+
+  it('keeps a lease whose renewal answers late but within a quarter of the margin of its fencing deadline', async () => {
+    const store = flakyStore();
+    const leases = createLeaseManager({ store, sessions: fakeSessions(), nodeId: 'a', ttlMs: TTL, clock, log });
+    const lost = vi.fn();
+    leases.onLost(lost);
+    await leases.acquire('t1');
+    // The renewal sent at TTL/3 answers 1.1 s later, 100 ms past the fencing deadline (2/3 TTL).
+    store.delayMs = 1_100;
+    await vi.advanceTimersByTimeAsync(2_200);
+    expect(lost).not.toHaveBeenCalled();
+    expect(leases.held('t1')).toBeDefined();
+    await leases.close();
+  });
+
+  it('gives a lease up when the last renewal before its deadline does not answer in time', async () => {
+    const store = flakyStore();
+    const leases = createLeaseManager({ store, sessions: fakeSessions(), nodeId: 'a', ttlMs: TTL, clock, log });
+    const lost = vi.fn();
+    leases.onLost(lost);
+    await leases.acquire('t1');
+    store.delayMs = 2_000;
+    await vi.advanceTimersByTimeAsync(2_000 + TTL / 12 + 10);
+    expect(lost).toHaveBeenCalledWith('t1', expect.stringContaining('self-fencing'));
     await leases.close();
   });
 
