@@ -135,6 +135,10 @@ const UNAVAILABLE_CODES = new Set([
   '57P02',
   '57P03',
   '53300',
+  // Disk full, out of memory: the server cannot take writes right now, but may again shortly (space
+  // freed): retried by the ingest, 503 to clients, like an outage.
+  '53100',
+  '53200',
 ]);
 
 /** True for errors that mean the database is unreachable rather than that a statement failed. */
