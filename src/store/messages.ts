@@ -4,6 +4,7 @@ import { Ack, MessageType, type Message } from '../domain/types.js';
 import type { Sql, TxSql } from './db.js';
 import { chatsByIds, chatUpdatedEvents } from './chats.js';
 import { checkFence } from './fence.js';
+import { writeMedia } from './media.js';
 import { appendEvents, notifyEvents } from './outbox.js';
 import type { EventListener, MessageRepo, NewEvent } from './types.js';
 import { iso, parseRow, parseRows, withTenant } from './with-tenant.js';
@@ -166,7 +167,7 @@ export function createMessageRepo(sql: Sql, onEvents?: EventListener): MessageRe
      * repeated within the batch counts once, first wins). Creates missing chats, moves each chat's last
      * message forward and adds new inbound (not fromMe) messages to its unread count.
      */
-    async insertMany(tenantId, messages, fence) {
+    async insertMany(tenantId, messages, fence, media = []) {
       if (messages.length === 0) return [];
       const firstById = new Map<string, Message>();
       for (const m of messages) if (!firstById.has(m.id)) firstById.set(m.id, m);
@@ -175,6 +176,8 @@ export function createMessageRepo(sql: Sql, onEvents?: EventListener): MessageRe
         await checkFence(tx, tenantId, fence);
         const fresh = await insertNew(tx, tenantId, batch);
         if (fresh.size === 0) return { stored: [], events: [] };
+        // The bytes of new messages in the same transaction: a message is never stored without them.
+        for (const file of media) if (fresh.has(file.messageId)) await writeMedia(tx, tenantId, file);
         await updateChats(tx, tenantId, [...fresh]);
         const inserted = batch.filter((m) => fresh.has(m.id));
         // Outbox, same transaction: each new message, then each touched chat as it is now.

@@ -97,9 +97,10 @@ export interface MessageRepo {
   find(tenantId: string, waMessageId: string): Promise<Message | null>;
   /**
    * Idempotent on (tenant, id): returns only the messages that were new (a redelivery returns nothing).
-   * Creates missing chats and updates each chat's last message.
+   * Creates missing chats and updates each chat's last message. `media` holds the bytes of new
+   * messages among them, written in the same transaction (all or nothing, e.g. on a full disk).
    */
-  insertMany(tenantId: string, messages: Message[], fence?: Fence): Promise<Message[]>;
+  insertMany(tenantId: string, messages: Message[], fence?: Fence, media?: readonly NewMedia[]): Promise<Message[]>;
   /** Moves acks forward only (a late "delivered" never undoes "read"); returns the rows that changed. */
   updateAcks(tenantId: string, acks: { id: string; ack: Ack }[], fence?: Fence): Promise<{ id: string; chatId: string; ack: Ack }[]>;
 }
@@ -130,6 +131,9 @@ export interface MediaRecord {
   sha256: string;
   data: Uint8Array;
 }
+
+/** Media bytes to store with their message (size and SHA-256 are computed by the store). */
+export type NewMedia = Omit<MediaRecord, 'sizeBytes' | 'sha256'>;
 
 export interface MediaRepo {
   put(tenantId: string, media: Omit<MediaRecord, 'sizeBytes' | 'sha256'>, fence?: Fence): Promise<void>;

@@ -138,15 +138,12 @@ export function createIngest(deps: IngestDeps): Ingest {
 
   async function storeMessages(tenantId: string, epoch: number, batch: MessageEvent[]): Promise<void> {
     const started = performance.now();
-    const fresh = await deps.store.messages.insertMany(tenantId, batch.map((e) => e.message), { epoch });
+    // Messages and their bytes in one transaction: a failed write (a full disk) leaves nothing half
+    // stored, and its retry finds every message still new.
+    const media = batch.flatMap((e) => (e.media === null ? [] : [{ messageId: e.message.id, mimetype: e.media.mimetype, filename: e.media.filename, data: e.media.data }]));
+    const fresh = await deps.store.messages.insertMany(tenantId, batch.map((e) => e.message), { epoch }, media);
     deps.metrics?.persistBatch(batch.length, (performance.now() - started) / 1000);
     deps.metrics?.messages('in', fresh.reduce((n, m) => (m.fromMe ? n : n + 1), 0));
-    const freshIds = new Set(fresh.map((m) => m.id));
-    for (const e of batch) {
-      if (e.media !== null && freshIds.has(e.message.id)) {
-        await deps.store.media.put(tenantId, { messageId: e.message.id, mimetype: e.media.mimetype, filename: e.media.filename, data: e.media.data }, { epoch });
-      }
-    }
   }
 
   async function handleOne(tenantId: string, epoch: number, event: Exclude<SessionEvent, MessageEvent>): Promise<void> {

@@ -277,11 +277,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
       const reply = await call<SendReply>(tenantId, { type: 'session.send', chatId, body: content.body, ...(content.media ? { media: content.media } : {}) });
       // Stored here too (the engine also reports own messages as events): the caller can read it at once.
       const fence = leases.held(tenantId);
-      const fresh = await store.messages.insertMany(tenantId, [reply.message], fence);
+      const media = content.media === undefined ? [] : [{ messageId: reply.id, mimetype: content.media.mimetype, filename: content.media.filename, data: content.media.data }];
+      const fresh = await store.messages.insertMany(tenantId, [reply.message], fence, media);
       metrics?.messages('out', fresh.length);
-      if (content.media !== undefined && fresh.length > 0) {
-        await store.media.put(tenantId, { messageId: reply.id, mimetype: content.media.mimetype, filename: content.media.filename, data: content.media.data }, fence);
-      }
       return reply.message;
     },
 
