@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { wwebjsDataDir, type Config } from '../../config.js';
 import type { AuthStore } from '../../domain/auth-store.js';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
@@ -38,4 +40,19 @@ export async function engineOptionsFor(
 export function refreshAuthSnapshot(engineOptions: Record<string, unknown> | undefined, session: string, zip: Uint8Array | null): void {
   if (engineOptions === undefined || !('authSnapshot' in engineOptions)) return;
   engineOptions.authSnapshot = zip === null ? null : { session, zip };
+}
+
+/**
+ * Forgets a tenant's wwebjs login when no actor of it runs here (logout of a parked or stopped session;
+ * a running actor's engine does this itself): the stored zip, fenced by `epoch`, and the profile folders
+ * this node keeps on disk, which hold the session's keys. Other nodes' leftover folders are replaced by
+ * RemoteAuth's restore the next time they run the tenant.
+ */
+export async function forgetWwebjsLogin(config: Config, tenantId: string, epoch: number, authStore: AuthStoreFactory | undefined): Promise<void> {
+  if (config.WA_ENGINE !== 'wwebjs') return;
+  await authStore?.(tenantId, epoch).delete(remoteAuthSessionName(tenantId));
+  // RemoteAuth's and LocalAuth's folder names (src/actors/engines/wwebjs-auth.ts, sessionName).
+  for (const folder of [remoteAuthSessionName(tenantId), `session-${tenantId}`]) {
+    await rm(join(wwebjsDataDir(config), folder), { recursive: true, force: true, maxRetries: 3 });
+  }
 }

@@ -5,7 +5,6 @@ import type { Logger } from '../../domain/log.js';
 import type { DesiredState, Message, SessionStatus } from '../../domain/types.js';
 import {
   parseSessionEvent,
-  remoteAuthSessionName,
   type MediaPayload,
   type PairingCodeReply,
   type SendReply,
@@ -21,7 +20,7 @@ import type { LeaseManager } from './leases.js';
 import { createPhotoCache } from './photo-cache.js';
 import { qrDataUrl } from './qr-image.js';
 import { restoreActive } from './restore.js';
-import { engineOptionsFor, refreshAuthSnapshot, type AuthStoreFactory } from './engine-options.js';
+import { engineOptionsFor, forgetWwebjsLogin, refreshAuthSnapshot, type AuthStoreFactory } from './engine-options.js';
 import type { SessionHost } from './session-host.js';
 
 /** What REST answers for a tenant's session. */
@@ -239,8 +238,8 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
       const lease = leases.held(tenantId) ?? (await leases.acquire(tenantId));
       if (lease !== null) {
         await store.sessions.saveCredentials(tenantId, lease.epoch, null);
-        // No actor to forget the wwebjs login: the node deletes its stored browser profile itself.
-        await deps.authStore?.(tenantId, lease.epoch).delete(remoteAuthSessionName(tenantId));
+        // No actor to forget the wwebjs login: the node deletes the stored and the local profile itself.
+        await forgetWwebjsLogin(config, tenantId, lease.epoch, deps.authStore);
         await store.sessions.setStatus(tenantId, lease.epoch, 'logged_out', 'logout');
       }
     }

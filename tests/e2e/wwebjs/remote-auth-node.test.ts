@@ -159,7 +159,7 @@ describe('wwebjs sessions through the node with a scripted whatsapp-web.js', () 
     await api(n.url, 'POST', '/api/whatsapp/logout', { token });
   });
 
-  it('stops a session whose profile upload is refused because another node holds the lease', async () => {
+  it('stops a session whose profile upload is refused because another node holds the lease, and a later logout wipes its local profile', async () => {
     await freshLibrary();
     scripted.engineOptions = { healthCheck: { intervalMs: 100, timeoutMs: 100 }, reconnect: { initialMs: 50, maxMs: 100 } };
     const { socket, token, tenantId } = await adminWithSocket();
@@ -167,7 +167,7 @@ describe('wwebjs sessions through the node with a scripted whatsapp-web.js', () 
     const c0 = await lib.client(0);
     linkClient(c0);
     await socket.next<Status>('session_status', (s) => s.status === 'connected');
-    await writeProfile(n.profileDir(tenantId), 'mine');
+    const file = await writeProfile(n.profileDir(tenantId), 'mine');
 
     // Another node claims the tenant (a newer lease epoch); this node's session runs on, until its next
     // upload: the health check fails, the run's profile goes up and is refused.
@@ -183,5 +183,10 @@ describe('wwebjs sessions through the node with a scripted whatsapp-web.js', () 
     const pairing = await api(n.url, 'POST', '/api/whatsapp/pairing-code', { token, body: { phone: '491701234567' } });
     expect(pairing.status).toBe(409);
     expect((await n.node.store.sessions.get(tenantId))?.ownerNode).toBe('another-node');
+
+    // A logout with no actor to do it: the node forgets the login itself, the keys on its disk included.
+    const out = await api<Status>(n.url, 'POST', '/api/whatsapp/logout', { token });
+    expect(out.body.status).toBe('logged_out');
+    await expect(readFile(file, 'utf8')).rejects.toMatchObject({ code: 'ENOENT' });
   });
 });
