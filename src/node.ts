@@ -151,6 +151,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       clock,
       sessions,
       onAccessChange,
+      ...(cluster === undefined ? {} : { readiness: () => cluster.ready() }),
       serverOptions: await fastifyServerOptions(config.HTTP_SERVER),
       beforeReady: async (fastify) => {
         realtime = createRealtime({

@@ -65,6 +65,11 @@ export interface HttpDeps {
   /** Default: node:http. `await fastifyServerOptions(config.HTTP_SERVER)` (uws-adapter.ts) picks uWS. */
   serverOptions?: FastifyServerOptions;
   /**
+   * More of what GET /readyz checks besides the database (with a cluster: Redis answers, the node is not
+   * draining). Throws when the node should get no traffic.
+   */
+  readiness?: () => Promise<void>;
+  /**
    * Runs after every route is registered and before `app.ready()`: the place to attach what needs the
    * app or its server before it starts (the Socket.IO channel).
    */
@@ -199,7 +204,7 @@ async function register(app: HttpApp, deps: HttpDeps, hasher: PasswordHasher, cl
   await registerDocs(app, { version: API_VERSION });
 
   const loginRateLimit = createLoginRateLimit(app, { max: config.LOGIN_RATE_LIMIT, windowS: config.LOGIN_RATE_WINDOW_S });
-  await app.register(healthRoutes, { store });
+  await app.register(healthRoutes, { store, ...(deps.readiness === undefined ? {} : { readiness: deps.readiness }) });
   if (metrics !== undefined) await app.register(metricsRoutes, { metrics, basicAuth: config.METRICS_BASIC_AUTH });
   await app.register(authRoutes, { prefix: '/api/auth', sessions, loginRateLimit });
   await app.register(employeeRoutes, { prefix: '/api/auth', store, hasher, userStatus, guard, notify });

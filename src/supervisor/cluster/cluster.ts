@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { Config } from '../../config.js';
 import type { Clock } from '../../domain/clock.js';
+import { AppError, ErrorCodes } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
 import type { LeaseMetricsHooks } from '../../metrics/hooks.js';
 import type { Store } from '../../store/types.js';
@@ -47,6 +48,8 @@ export interface Cluster {
   /** Tells every node (this one included) that a user was disabled. */
   publishUserDisabled(userId: string): Promise<void>;
   onUserDisabled(listener: (userId: string) => void): void;
+  /** Readiness: throws while Redis does not answer or the node is draining (GET /readyz). */
+  ready(): Promise<void>;
   /** Graceful hand-over (SIGTERM): stop claiming, hand every session to the others. Idempotent. */
   drain(): Promise<void>;
   /** After http and the sessions are closed: stop the loops, leave the registry, close Redis. */
@@ -171,6 +174,11 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
     },
     onUserDisabled(listener) {
       userListeners.add(listener);
+    },
+
+    async ready() {
+      if (draining) throw new AppError(ErrorCodes.OWNER_UNAVAILABLE, 'this node is draining');
+      await cmd.ping();
     },
 
     drain: () => (drained ??= drain()),

@@ -52,6 +52,10 @@ describe('a node cut off from Redis', () => {
       expect(b.cluster?.leases.held(t.tenantId)).toBeUndefined();
     }
 
+    // Not ready while it cannot reach Redis: Kubernetes sends it no traffic; node A stays ready.
+    expect((await api(b.url, 'GET', '/readyz')).status).toBe(503);
+    expect((await api(cluster.node('node-a').url, 'GET', '/readyz')).status).toBe(200);
+
     // A message sent while nobody runs the session waits in the network, and arrives once, on A.
     const during = await phone(cluster.simUrl, 'POST', `/phones/${tenants[0]?.contact}/messages`, { to: tenants[0]?.number, body: 'sent during the cut' });
     expect(during.status).toBe(201);
