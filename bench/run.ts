@@ -9,6 +9,7 @@ import { fanoutSuite } from './suites/fanout.js';
 import { inboundSuite, outboundSuite } from './suites/messaging.js';
 import { pendingSuite } from './suites/pending.js';
 import { restSuite } from './suites/rest.js';
+import { webhooksSuite } from './suites/webhooks.js';
 import { wwebjsSuite } from './suites/wwebjs.js';
 
 /**
@@ -16,7 +17,7 @@ import { wwebjsSuite } from './suites/wwebjs.js';
  * with a progress bar, prints a Markdown table and writes bench/results/*.json. See bench/README.md.
  */
 
-const SUITES: Suite[] = [restSuite, inboundSuite, outboundSuite, densitySuite, fanoutSuite, wwebjsSuite, pendingSuite];
+const SUITES: Suite[] = [restSuite, inboundSuite, outboundSuite, densitySuite, fanoutSuite, webhooksSuite, wwebjsSuite, pendingSuite];
 
 const { values } = parseArgs({
   options: {

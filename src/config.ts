@@ -82,6 +82,12 @@ export const ConfigSchema = Type.Object({
   HTTP_SERVER: OneOf('HTTP server under Fastify and Socket.IO: `uws` (uWebSockets.js) or `node`.', ['uws', 'node'] as const, 'uws'),
   LEASE_TTL_MS: Int('Lifetime of a tenant lease in Redis; renewed at a third of it.', 15_000, 1_000, 600_000),
   NODE_CAPACITY: Int('Most sessions this node runs.', 1_000, 1, 100_000),
+  RESTORE_CONCURRENCY: Int(
+    'Sessions a single node starts at once when it restores the active ones after a start. Each start boots a worker and connects its engine; lower it for Chromium (wwebjs) sessions.',
+    32,
+    1,
+    256,
+  ),
   CHROMIUM_PATH: Str('Chromium executable for the wwebjs engine.', { default: '/usr/bin/chromium' }),
   METRICS_BASIC_AUTH: Type.Optional(Str('`user:password` required to read /metrics (unset: open).', { minLength: 3 })),
   SHUTDOWN_TIMEOUT_MS: Int('Deadline of a graceful shutdown before the process exits anyway.', 20_000, 1_000, 600_000),

@@ -13,15 +13,16 @@ import { MB, pssBytes, rssBytes } from '../lib/sys.js';
  * to connected (process start to the last `connected`).
  */
 
+/** A restore still running after this is reported as not finished. */
+const RESTORE_TIMEOUT_MS = 300_000;
+
 interface LevelRun {
   sessions: number;
   rssIdleNode: number;
   rss: number;
   pss: number;
   perSession: number;
-  linkMs: number;
   restoreMs: number;
-  rssAfterRestore: number;
   stopMs: number;
 }
 
@@ -32,11 +33,17 @@ async function measure(pid: number, node: Proc<NodeInfo>): Promise<{ rss: number
   return { rss: rssBytes(pid), pss: pssBytes(pid) };
 }
 
-async function level(ctx: BenchContext, sessions: number): Promise<LevelRun> {
+/**
+ * One level: a fresh node, N sessions linked through the QR flow once, then `runs` restarts, each
+ * measured (time to all connected, then memory once idle). Linking is slow (a QR image per session,
+ * encoded by the node and decoded by the bench) and is not itself a figure.
+ */
+async function level(ctx: BenchContext, sessions: number, runs: number): Promise<{ linkMs: number; runs: LevelRun[] }> {
   const schema = schemaName('density');
   const sim = await startProc<{ url: string }>(proc('sim-proc'));
+  let node: Proc<NodeInfo> | undefined;
   try {
-    let node = await startNodeProc(ctx, { schema, simUrl: sim.info.url });
+    node = await startNodeProc(ctx, { schema, simUrl: sim.info.url });
     const idle = await measure(node.pid, node);
     const tenants = await node.request<string[]>('createTenants', { count: sessions, prefix: 'density' });
     const phones = numbers('495', sessions);
@@ -44,31 +51,26 @@ async function level(ctx: BenchContext, sessions: number): Promise<LevelRun> {
     const linked = await node.request<{ ms: number }>('link', {
       tenants: tenants.map((tenantId, i) => ({ tenantId, number: phones[i] as string })),
       simUrl: sim.info.url,
-      concurrency: 16,
+      concurrency: 32,
     });
-    const full = await measure(node.pid, node);
-    const stopStart = performance.now();
-    await node.stop(120_000);
-    const stopMs = performance.now() - stopStart;
-
-    const restoreStart = performance.now();
-    node = await startNodeProc(ctx, { schema, simUrl: sim.info.url, restore: true });
-    await node.request('waitConnected', { count: sessions, timeoutMs: 600_000 });
-    const restoreMs = performance.now() - restoreStart;
-    const restored = await measure(node.pid, node);
-    await node.stop(120_000);
-    return {
-      sessions,
-      rssIdleNode: idle.rss,
-      rss: full.rss,
-      pss: full.pss,
-      perSession: (full.rss - idle.rss) / sessions,
-      linkMs: linked.ms,
-      restoreMs,
-      rssAfterRestore: restored.rss,
-      stopMs,
-    };
+    const out: LevelRun[] = [];
+    for (let run = 0; run < runs; run++) {
+      ctx.step(`density: ${sessions} sessions, restart ${run + 1}/${runs}`);
+      const stopStart = performance.now();
+      await node.stop(300_000);
+      const stopMs = performance.now() - stopStart;
+      const restoreStart = performance.now();
+      node = await startNodeProc(ctx, { schema, simUrl: sim.info.url, restore: true });
+      const waited = await node.request<{ connected: number; complete: boolean }>('waitConnected', { count: sessions, timeoutMs: RESTORE_TIMEOUT_MS });
+      // A restore that did not finish is reported as such, not as a time.
+      const restoreMs = waited.complete ? performance.now() - restoreStart : Number.NaN;
+      if (!waited.complete) ctx.note(`density: only ${waited.connected}/${sessions} sessions connected ${RESTORE_TIMEOUT_MS / 1000} s after the restart`);
+      const m = await measure(node.pid, node);
+      out.push({ sessions, rssIdleNode: idle.rss, rss: m.rss, pss: m.pss, perSession: (m.rss - idle.rss) / sessions, restoreMs, stopMs });
+    }
+    return { linkMs: linked.ms, runs: out };
   } finally {
+    await node?.stop(300_000);
     await sim.stop();
     await dropSchema(ctx.dbUrl, schema);
   }
@@ -76,11 +78,11 @@ async function level(ctx: BenchContext, sessions: number): Promise<LevelRun> {
 
 const levelsFor = (quick: boolean) => (quick ? [10, 100] : [10, 100, 1000]);
 /** 1000 sessions take minutes per run: fewer runs there, said in the table. */
-const runsFor = (ctx: BenchContext, sessions: number) => (sessions >= 1000 ? Math.min(ctx.runs, 3) : ctx.runs);
+const runsFor = (ctx: BenchContext, sessions: number) => (sessions >= 1000 ? 1 : ctx.runs);
 
 export const densitySuite: Suite = {
   name: 'density',
-  steps: (quick) => 1 + levelsFor(quick).reduce((n, l) => n + (l >= 1000 ? 3 : quick ? 3 : 5), 0),
+  steps: (quick) => 1 + levelsFor(quick).reduce((n, l) => n + 1 + (l >= 1000 ? 1 : quick ? 3 : 5), 0),
   async run(ctx) {
     ctx.step('density: bare worker thread and child process');
     const bare = await startProc(proc('bare-workers'), { execArgv: ['--expose-gc'] });
@@ -95,14 +97,14 @@ export const densitySuite: Suite = {
     const bareChild = medianOf(childRuns, (v) => v) / MB;
 
     const results: Record<number, LevelRun[]> = {};
+    const linkMs: Record<number, number> = {};
     for (const sessions of levelsFor(ctx.quick)) {
-      results[sessions] = [];
-      for (let run = 0; run < runsFor(ctx, sessions); run++) {
-        ctx.step(`density: ${sessions} sessions, run ${run + 1}`);
-        results[sessions].push(await level(ctx, sessions));
-      }
+      ctx.step(`density: linking ${sessions} sessions`);
+      const done = await level(ctx, sessions, runsFor(ctx, sessions));
+      results[sessions] = done.runs;
+      linkMs[sessions] = done.linkMs;
     }
-    ctx.raw.density = { bareWorkerMb: workerRuns.map((v) => v / MB), bareChildPssMb: childRuns.map((v) => v / MB), results };
+    ctx.raw.density = { linkMs, bareWorkerMb: workerRuns.map((v) => v / MB), bareChildPssMb: childRuns.map((v) => v / MB), results };
 
     const rows: Row[] = [
       { suite: 'density', figure: 'bare worker thread (idle, nothing of ours)', value: bareWorker, unit: 'MB', note: 'RSS growth per thread' },
@@ -113,7 +115,7 @@ export const densitySuite: Suite = {
     for (const sessions of levels) {
       const runs = results[sessions] as LevelRun[];
       const perSession = medianOf(runs, (r) => r.perSession) / MB;
-      const restoreS = medianOf(runs, (r) => r.restoreMs) / 1000;
+      const restoreS = runs.every((r) => Number.isFinite(r.restoreMs)) ? medianOf(runs, (r) => r.restoreMs) / 1000 : null;
       const runsNote = `${runs.length} run${runs.length === 1 ? '' : 's'}`;
       rows.push(
         { suite: 'density', figure: `node RSS with ${sessions} idle linked sessions`, value: medianOf(runs, (r) => r.rss) / MB, unit: 'MB', note: `PSS ${(medianOf(runs, (r) => r.pss) / MB).toFixed(0)} MB; idle node ${(medianOf(runs, (r) => r.rssIdleNode) / MB).toFixed(0)} MB; ${runsNote}` },
@@ -131,8 +133,8 @@ export const densitySuite: Suite = {
           figure: `restart -> all ${sessions} sessions connected`,
           value: restoreS,
           unit: 's',
-          note: `linking them first took ${(medianOf(runs, (r) => r.linkMs) / 1000).toFixed(1)} s; graceful stop ${(medianOf(runs, (r) => r.stopMs) / 1000).toFixed(1)} s`,
-          ...(sessions === top ? { target: sessions >= 1000 ? '<= 60 s' : '<= 60 s (target is for 1000: run without --quick)', met: restoreS <= 60 } : {}),
+          note: `${runsNote}; graceful stop ${(medianOf(runs, (r) => r.stopMs) / 1000).toFixed(1)} s; linking them through the QR flow took ${((linkMs[sessions] ?? 0) / 1000).toFixed(0)} s`,
+          ...(sessions === top ? { target: sessions >= 1000 ? '<= 60 s' : '<= 60 s (target is for 1000: run without --quick)', met: restoreS !== null && restoreS <= 60 } : {}),
         },
       );
     }

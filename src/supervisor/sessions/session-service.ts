@@ -303,7 +303,7 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
     },
 
     restoreAll() {
-      return restoreActive({ store, log, resume, concurrency: 8, jitterMs: 250 });
+      return restoreActive({ store, log, resume, concurrency: config.RESTORE_CONCURRENCY, jitterMs: 250 });
     },
 
     drain: () => ingest.drain(),
