@@ -132,6 +132,8 @@ export async function buildApp(deps: HttpDeps): Promise<HttpApp> {
     // them in the API's error shape too.
     frameworkErrors: handleError,
     trustProxy: deps.trustProxy ?? false,
+    // One access line per request (the onResponse hook in register) instead of Fastify's two.
+    disableRequestLogging: true,
     ...(deps.serverOptions?.serverFactory === undefined ? {} : { serverFactory: deps.serverOptions.serverFactory }),
     requestIdHeader: false,
     genReqId: (req) => {
@@ -189,6 +191,15 @@ async function register(app: HttpApp, deps: HttpDeps, hasher: PasswordHasher, cl
   app.removeContentTypeParser('text/plain');
   app.setErrorHandler(handleError);
   app.setNotFoundHandler(handleNotFound);
+
+  // Fastify logs "incoming request" and "request completed" for each request; at thousands of reads
+  // per second logging was a tenth of the node's CPU (bench: rest, profiled). One line keeps what both said.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { req: { method: request.method, url: request.url, remoteAddress: request.ip }, res: { statusCode: reply.statusCode }, responseTime: reply.elapsedTime },
+      'request completed',
+    );
+  });
 
   const metrics = deps.metrics;
   if (metrics !== undefined) {
