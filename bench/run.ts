@@ -5,9 +5,9 @@ import { newSecret, type BenchContext, type Suite } from './lib/context.js';
 import { markdownTable, writeReport, type Row } from './lib/report.js';
 import { machine } from './lib/sys.js';
 import { densitySuite } from './suites/density.js';
+import { failoverSuite } from './suites/failover.js';
 import { fanoutSuite } from './suites/fanout.js';
 import { inboundSuite, outboundSuite } from './suites/messaging.js';
-import { pendingSuite } from './suites/pending.js';
 import { restSuite } from './suites/rest.js';
 import { webhooksSuite } from './suites/webhooks.js';
 import { wwebjsSuite } from './suites/wwebjs.js';
@@ -17,7 +17,7 @@ import { wwebjsSuite } from './suites/wwebjs.js';
  * with a progress bar, prints a Markdown table and writes bench/results/*.json. See bench/README.md.
  */
 
-const SUITES: Suite[] = [restSuite, inboundSuite, outboundSuite, densitySuite, fanoutSuite, webhooksSuite, wwebjsSuite, pendingSuite];
+const SUITES: Suite[] = [restSuite, inboundSuite, outboundSuite, densitySuite, fanoutSuite, webhooksSuite, wwebjsSuite, failoverSuite];
 
 const { values } = parseArgs({
   options: {
