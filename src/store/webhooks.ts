@@ -259,112 +259,112 @@ export function createWebhookQueue(sql: Sql): WebhookQueue {
 
     async claim(nodeId, limit, leaseMs) {
       if (limit < 1) return [];
-      return asOwner(() =>
-        sql.begin(async (tx) => {
-          // Statement 1 locks endpoints with due work; statement 2 starts after the locks are held, so it
-          // sees every claim and completion committed by the previous holder (read committed).
-          const locked = await tx`
-            SELECT wh.id FROM webhooks wh
+      // One statement (one round trip per claim). Endpoints with due work are locked SKIP LOCKED, so two
+      // nodes do not work on one endpoint at once. Each endpoint's window is its oldest `max_concurrency`
+      // pending deliveries: at most that many in flight, never further ahead of the oldest one; with 1,
+      // strictly in seq order. The statement's snapshot may predate another node's claim or completion
+      // committed a moment ago: the UPDATE re-checks each row it takes on its newest version (pending,
+      // due, not in flight), so a stale view can only claim less, never a row already taken, and every
+      // row it takes lies in the endpoint's current window.
+      const rows = await asOwner(
+        () => sql`
+          WITH locked AS (
+            SELECT wh.id, wh.max_concurrency FROM webhooks wh
             WHERE wh.enabled AND EXISTS (
               SELECT 1 FROM webhook_deliveries d
               WHERE d.webhook_id = wh.id AND d.state = 'pending' AND d.next_attempt_at <= now()
                 AND (d.locked_until IS NULL OR d.locked_until <= now()))
             -- Random: with more busy endpoints than the limit, none waits behind the same others every time.
             ORDER BY random() LIMIT ${limit}
-            FOR UPDATE OF wh SKIP LOCKED`;
-          const ids = parseRows(Type.Object({ id: Type.String() }), locked, 'webhook').map((r) => r.id);
-          if (ids.length === 0) return [];
-          // Each endpoint's window is its oldest `max_concurrency` pending deliveries: at most that many in
-          // flight, never further ahead of the oldest one; with 1, strictly in seq order.
-          const rows = await tx`
-            WITH win AS (
-              SELECT d.webhook_id, d.seq, d.next_attempt_at, d.locked_until
-              FROM webhooks wh
-              CROSS JOIN LATERAL (
-                SELECT webhook_id, seq, next_attempt_at, locked_until FROM webhook_deliveries
-                WHERE webhook_id = wh.id AND state = 'pending' ORDER BY seq LIMIT wh.max_concurrency
-              ) d
-              WHERE wh.id = ANY(${ids}::uuid[])
-            ), picked AS (
-              SELECT webhook_id, seq FROM win
-              WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
-              ORDER BY next_attempt_at, seq LIMIT ${limit}
-            )
-            UPDATE webhook_deliveries d SET attempts = d.attempts + 1,
-              locked_until = now() + make_interval(secs => ${secs(leaseMs)}), locked_by = ${nodeId}
-            FROM picked, webhooks wh, events e
-            WHERE d.webhook_id = picked.webhook_id AND d.seq = picked.seq AND d.state = 'pending'
-              AND (d.locked_until IS NULL OR d.locked_until <= now())
-              AND wh.id = d.webhook_id AND e.tenant_id = d.tenant_id AND e.seq = d.seq
-            RETURNING d.webhook_id, d.tenant_id, d.attempts, wh.url, wh.secret, wh.events,
-                      e.seq::text AS seq, e.name, e.chat_id, e.payload, e.created_at`;
-          return parseRows(ClaimRow, rows, 'claimed delivery')
-            .map(
-              (r): ClaimedDelivery => ({
-                webhookId: r.webhook_id,
-                tenantId: r.tenant_id,
-                url: r.url,
-                secret: r.secret,
-                subscribed: r.events,
-                attempt: r.attempts,
-                event: toStoredEvent(r.tenant_id, r),
-              }),
-            )
-            .sort((a, b) => a.event.seq - b.event.seq);
-        }),
+            FOR UPDATE OF wh SKIP LOCKED
+          ), win AS (
+            SELECT d.webhook_id, d.seq, d.next_attempt_at, d.locked_until
+            FROM locked
+            CROSS JOIN LATERAL (
+              SELECT webhook_id, seq, next_attempt_at, locked_until FROM webhook_deliveries
+              WHERE webhook_id = locked.id AND state = 'pending' ORDER BY seq LIMIT locked.max_concurrency
+            ) d
+          ), picked AS (
+            SELECT webhook_id, seq FROM win
+            WHERE next_attempt_at <= now() AND (locked_until IS NULL OR locked_until <= now())
+            ORDER BY next_attempt_at, seq LIMIT ${limit}
+          )
+          UPDATE webhook_deliveries d SET attempts = d.attempts + 1,
+            locked_until = now() + make_interval(secs => ${secs(leaseMs)}), locked_by = ${nodeId}
+          FROM picked, webhooks wh, events e
+          WHERE d.webhook_id = picked.webhook_id AND d.seq = picked.seq
+            AND d.state = 'pending' AND d.next_attempt_at <= now() AND (d.locked_until IS NULL OR d.locked_until <= now())
+            AND wh.id = d.webhook_id AND e.tenant_id = d.tenant_id AND e.seq = d.seq
+          RETURNING d.webhook_id, d.tenant_id, d.attempts, wh.url, wh.secret, wh.events,
+                    e.seq::text AS seq, e.name, e.chat_id, e.payload, e.created_at`,
       );
+      return parseRows(ClaimRow, rows, 'claimed delivery')
+        .map(
+          (r): ClaimedDelivery => ({
+            webhookId: r.webhook_id,
+            tenantId: r.tenant_id,
+            url: r.url,
+            secret: r.secret,
+            subscribed: r.events,
+            attempt: r.attempts,
+            event: toStoredEvent(r.tenant_id, r),
+          }),
+        )
+        .sort((a, b) => a.event.seq - b.event.seq);
     },
 
     async complete(nodeId, result, limits) {
       const ok = result.outcome === 'succeeded';
       const retry = result.outcome === 'retry';
-      return asOwner(() =>
-        sql.begin(async (tx) => {
-          // Fenced by the attempt number: a claim that expired and was taken over records nothing.
-          const rows = await tx`
+      const nextAt = sql`now() + make_interval(secs => ${secs(result.retryInMs)})`;
+      const giveUpAt = sql`d.created_at + make_interval(secs => ${secs(limits.retryWindowMs)})`;
+      const streakOver = sql`COALESCE(failing_since, ${result.startedAt}) + make_interval(secs => ${secs(limits.disableAfterMs)}) <= now()`;
+      // One statement (one round trip): the delivery, its attempt and the endpoint's failure streak. The
+      // delivery is fenced by the attempt number: a claim that expired and was taken over records nothing.
+      // A success ends the streak; a failure starts it, and one that lasted disableAfterMs (or a 410)
+      // disables the endpoint with the reason, for the admin to read and re-enable.
+      const rows = await asOwner(
+        () => sql`
+          WITH d AS (
             UPDATE webhook_deliveries d SET
-              state = CASE
-                WHEN ${ok} THEN 'succeeded'
-                WHEN ${retry} AND now() + make_interval(secs => ${secs(result.retryInMs)})
-                                  < d.created_at + make_interval(secs => ${secs(limits.retryWindowMs)}) THEN 'pending'
-                ELSE 'failed' END,
-              next_attempt_at = now() + make_interval(secs => ${secs(result.retryInMs)}),
+              state = CASE WHEN ${ok} THEN 'succeeded' WHEN ${retry} AND ${nextAt} < ${giveUpAt} THEN 'pending' ELSE 'failed' END,
+              next_attempt_at = ${nextAt},
               locked_until = NULL, locked_by = NULL,
               last_status = ${result.statusCode}, last_error = ${result.error},
-              completed_at = CASE WHEN ${ok} OR NOT ${retry}
-                                    OR now() + make_interval(secs => ${secs(result.retryInMs)})
-                                       >= d.created_at + make_interval(secs => ${secs(limits.retryWindowMs)})
-                                  THEN now() ELSE NULL END
+              completed_at = CASE WHEN ${ok} OR NOT ${retry} OR ${nextAt} >= ${giveUpAt} THEN now() ELSE NULL END
             WHERE d.webhook_id = ${result.webhookId} AND d.seq = ${result.seq} AND d.attempts = ${result.attempt}
               AND d.state = 'pending' AND d.locked_by = ${nodeId}
-            RETURNING d.state, d.tenant_id`;
-          const row = parseRow(Type.Object({ state: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]), tenant_id: Type.String() }), rows, 'delivery');
-          if (row === null) return null;
-          await tx`
+            RETURNING d.state, d.tenant_id
+          ), attempt AS (
             INSERT INTO webhook_attempts (tenant_id, webhook_id, seq, attempt, started_at, duration_ms, status_code, error, node_id)
-            VALUES (${row.tenant_id}, ${result.webhookId}, ${result.seq}, ${result.attempt}, ${result.startedAt},
-                    ${Math.round(result.durationMs)}, ${result.statusCode}, ${result.error}, ${nodeId})
-            ON CONFLICT DO NOTHING`;
-          // A success ends the failure streak; a failure starts it, and one that lasted disableAfterMs (or a
-          // 410) disables the endpoint with the reason, for the admin to read and re-enable.
-          await tx`
+            SELECT d.tenant_id, ${result.webhookId}, ${result.seq}, ${result.attempt}, ${result.startedAt},
+                   ${Math.round(result.durationMs)}, ${result.statusCode}, ${result.error}, ${nodeId}
+            FROM d
+            ON CONFLICT DO NOTHING
+            RETURNING 1
+          ), endpoint AS (
             UPDATE webhooks SET
               failing_since = CASE WHEN ${ok} THEN NULL ELSE COALESCE(failing_since, ${result.startedAt}) END,
               enabled = CASE
                 WHEN ${result.disableReason}::text IS NOT NULL THEN false
-                WHEN NOT ${ok} AND COALESCE(failing_since, ${result.startedAt}) + make_interval(secs => ${secs(limits.disableAfterMs)}) <= now() THEN false
+                WHEN NOT ${ok} AND ${streakOver} THEN false
                 ELSE enabled END,
               disabled_reason = CASE
                 WHEN ${result.disableReason}::text IS NOT NULL THEN ${result.disableReason}::text
-                WHEN NOT ${ok} AND enabled AND COALESCE(failing_since, ${result.startedAt}) + make_interval(secs => ${secs(limits.disableAfterMs)}) <= now()
+                WHEN NOT ${ok} AND enabled AND ${streakOver}
                   THEN 'every attempt failed since ' || to_char(COALESCE(failing_since, ${result.startedAt}) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"')
                        || '; last: ' || ${result.error ?? `HTTP ${result.statusCode ?? '?'}`}::text
                 ELSE disabled_reason END,
               updated_at = CASE WHEN ${ok} AND failing_since IS NULL THEN updated_at ELSE now() END
-            WHERE id = ${result.webhookId}`;
-          return row.state;
-        }),
+            WHERE id = ${result.webhookId} AND EXISTS (SELECT 1 FROM d)
+              -- A success on an endpoint that never failed changes nothing: no write.
+              AND NOT (${ok} AND failing_since IS NULL)
+            RETURNING 1
+          )
+          SELECT d.state, (SELECT count(*) FROM attempt)::integer AS attempts, (SELECT count(*) FROM endpoint)::integer AS endpoints FROM d`,
       );
+      const row = parseRow(Type.Object({ state: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]), attempts: Type.Integer(), endpoints: Type.Integer() }), rows, 'delivery');
+      return row?.state ?? null;
     },
   };
 }

@@ -98,10 +98,13 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
   let closed = false;
   let ticking: Promise<void> | null = null;
   let again = false;
+  /** New events may exist (a nudge or a poll): fan them out before claiming. A finished delivery only claims. */
+  let feedDue = true;
   let timer: NodeJS.Timeout | undefined;
   let closing: Promise<void> | undefined;
 
-  function wake(): void {
+  function wake(feed = true): void {
+    if (feed) feedDue = true;
     if (closed || !started) return;
     if (ticking !== null) {
       again = true;
@@ -113,7 +116,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
       if (closed) return;
       if (again) {
         again = false;
-        wake();
+        wake(false);
       } else {
         timer = setTimeout(wake, options.pollMs);
         // The node's server keeps the process alive; a poll timer should not.
@@ -124,7 +127,11 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
 
   async function tick(): Promise<void> {
     try {
-      await queue.feed(FEED_WEBHOOKS, FEED_EVENTS);
+      if (feedDue) {
+        feedDue = false;
+        // A full pass may leave more for the next one.
+        if ((await queue.feed(FEED_WEBHOOKS, FEED_EVENTS)) >= FEED_EVENTS) feedDue = again = true;
+      }
       const free = options.concurrency - inFlight.size;
       if (free <= 0) return;
       const claimed = await queue.claim(deps.nodeId, free, leaseMs);
@@ -133,6 +140,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
       if (claimed.length === free) again = true;
     } catch (err) {
       // The database may be restarting: the next poll tries again; claims held meanwhile expire and return.
+      feedDue = true;
       log.warn({ err }, 'webhook poll failed');
     }
   }
@@ -142,7 +150,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
     void work.finally(() => {
       inFlight.delete(work);
       // A finished delivery frees a slot and may open its endpoint's window to the next event.
-      wake();
+      wake(false);
     });
   }
 
@@ -207,7 +215,7 @@ export function createWebhookWorker(deps: WebhookWorkerDeps): WebhookWorker {
       started = true;
       wake();
     },
-    nudge: wake,
+    nudge: () => wake(true),
     close() {
       closing ??= (async () => {
         closed = true;
