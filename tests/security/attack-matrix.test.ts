@@ -24,11 +24,18 @@ interface AttackCase {
   authorization: () => string | undefined;
 }
 
-/** The victim's id each named input aims at. A new name makes the matrix fail until it is added here. */
-const VICTIM_REFS: Record<string, (w: World) => string> = {
+/**
+ * The victim's id each named input aims at (an `id` means what its route's resource is). A new name
+ * makes the matrix fail until it is added here.
+ */
+const VICTIM_REFS: Record<string, (w: World, op: Operation) => string> = {
   chatId: (w) => w.victim.assignedChat,
   messageId: (w) => w.victim.mediaMessageId,
-  id: (w) => w.victim.assigned.id,
+  id: (w, op) => {
+    if (op.path.startsWith('/api/webhooks/')) return w.victim.webhookId;
+    if (op.path.startsWith('/api/auth/employees/')) return w.victim.assigned.id;
+    throw new Error(`the attack matrix does not know what {id} of ${op.name} names: add it to VICTIM_REFS`);
+  },
   employeeId: (w) => w.victim.assigned.id,
 };
 
@@ -43,10 +50,16 @@ const GUESSES: Record<string, (w: World) => unknown> = {
   number: () => '4915550000001',
   to: () => '4915550000002',
   qr: () => 'not-a-qr-code',
+  // Linking by pairing code instead of a QR: the phone number to link.
+  phone: () => '4915550000003',
+  // Webhooks.
+  url: () => 'https://attacker.example/hook',
+  events: () => ['message'],
+  enabled: () => true,
 };
 
 /** Operations an employee may call without any chat: their answers are filtered to its own chats. */
-const EMPLOYEE_OPEN = new Set(['GET /api/chats']);
+const EMPLOYEE_OPEN = new Set(['GET /api/chats', 'GET /api/events']);
 
 let stack: TestStack;
 let world: World;
@@ -91,9 +104,17 @@ afterAll(async () => {
 function bodyFor(schema: JsonSchema, op: Operation): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const key of schema.required ?? []) {
-    const ref = VICTIM_REFS[key] ?? GUESSES[key];
-    if (ref === undefined) throw new Error(`the attack matrix cannot fill body field "${key}" of ${op.name}: add it to VICTIM_REFS or GUESSES`);
-    out[key] = ref(world);
+    const ref = VICTIM_REFS[key];
+    const guess = GUESSES[key];
+    if (ref === undefined && guess === undefined) throw new Error(`the attack matrix cannot fill body field "${key}" of ${op.name}: add it to VICTIM_REFS or GUESSES`);
+    out[key] = ref === undefined ? guess?.(world) : ref(world, op);
+  }
+  // A body with nothing required (a patch) still has to say something to get past validation.
+  if (Object.keys(out).length === 0) {
+    for (const key of Object.keys(schema.properties ?? {})) {
+      const guess = GUESSES[key];
+      if (guess !== undefined) out[key] = guess(world);
+    }
   }
   return out;
 }
@@ -116,10 +137,10 @@ function aim(op: Operation): Aimed {
       if (ref === undefined && guess === undefined) {
         throw new Error(`the attack matrix cannot aim path parameter "${p.name}" of ${op.name}: add it to VICTIM_REFS or GUESSES`);
       }
-      path[p.name] = ref === undefined ? String(guess?.(world)) : ref(world);
+      path[p.name] = ref === undefined ? String(guess?.(world)) : ref(world, op);
       aimed ||= ref !== undefined;
     } else if (p.in === 'query' && ref !== undefined) {
-      query[p.name] = ref(world);
+      query[p.name] = ref(world, op);
       aimed = true;
     }
   }

@@ -33,6 +33,8 @@ export interface VictimTenant {
   assignedChat: string;
   /** A message with a stored file. */
   mediaMessageId: string;
+  /** A webhook of the victim (disabled: it must deliver nothing during the attacks). */
+  webhookId: string;
   messageIds: string[];
   /** Every value that belongs to the victim and must never reach an outsider. */
   secrets: string[];
@@ -108,6 +110,13 @@ export async function buildWorld(base: string, store: Store): Promise<World> {
   const del = await api(base, 'DELETE', `/api/auth/employees/${deleted.id}`, { token: admin.accessToken });
   if (del.status !== 204) throw new Error(`delete answered ${del.status}`);
 
+  const hook = await api<{ id: string }>(base, 'POST', '/api/webhooks', {
+    token: admin.accessToken,
+    body: { url: `https://hooks.example.test/${MARKER}`, events: ['message'], enabled: false },
+  });
+  if (hook.status !== 201) throw new Error(`webhook answered ${hook.status}: ${hook.text}`);
+  const webhookId = hook.body.id;
+
   const secrets = [
     MARKER,
     tenantId,
@@ -117,6 +126,7 @@ export async function buildWorld(base: string, store: Store): Promise<World> {
     assigned.email,
     deleted.id,
     deleted.email,
+    webhookId,
     ...chatIds,
     ...messages.map((m) => m.id),
   ];
@@ -129,6 +139,7 @@ export async function buildWorld(base: string, store: Store): Promise<World> {
     chatIds,
     assignedChat,
     mediaMessageId,
+    webhookId,
     messageIds: messages.map((m) => m.id),
     secrets,
   };
