@@ -5,7 +5,8 @@ import { ErrorCodes, assertNever, isAppError } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
 import { Role } from '../../domain/types.js';
 import type { RealtimeMetricsHooks } from '../../metrics/hooks.js';
-import { attachSocketIoToUws, type HttpServerKind } from '../uws-adapter.js';
+import { attachSocketIoToUws, uwsAppOf, type HttpServerKind } from '../uws-adapter.js';
+import { enableUwsPublish } from './uws-publish.js';
 import { corsOrigin } from './cors.js';
 import { createEventStream, type DurableEvent, type EventSource, type EventStream, type StreamSocket } from './event-stream.js';
 import { authenticateHandshake, connectError, lastEventIdFromHandshake, type Authenticate, type Principal } from './handshake.js';
@@ -250,6 +251,7 @@ function attach(io: RealtimeServer, deps: RealtimeDeps): void {
       return;
     case 'uws':
       attachSocketIoToUws(io, deps.fastify);
+      enableUwsPublish(io, uwsAppOf(deps.fastify));
       return;
     default:
       assertNever(deps.httpServer, 'HTTP server kind');
