@@ -111,7 +111,7 @@ describe('realtime isolation while a busy tenant sends and receives hundreds of 
 
     // A socket whose token runs out: the server tells it and disconnects it at expiry.
     const principal = { userId: expiring.id, tenantId: busy.admin.user.tenantId, role: 'employee' as const };
-    const expiringSocket = await spy(await shortLivedToken(stack.config.JWT_SECRET, stack.config.JWT_ISSUER, principal, 2));
+    const expiringSocket = await spy(await shortLivedToken(stack.config.JWT_SECRET, stack.config.JWT_ISSUER, principal, 4));
     const expiringCut = new Promise<string>((resolve) => expiringSocket.socket.once('disconnect', resolve));
 
     // The traffic: customers write, the admin and the assigned employee answer, all at once.
