@@ -31,6 +31,8 @@ export interface WwebjsNode {
 export interface WwebjsNodeOptions {
   env?: Record<string, string>;
   actors?: StartNodeOptions['actors'];
+  /** A built web console to serve at / (default: none built here). */
+  consoleDir?: string;
 }
 
 /**
@@ -57,7 +59,13 @@ export async function startWwebjsNode(opts: WwebjsNodeOptions = {}): Promise<Wwe
     ...opts.env,
   });
   const start = (): Promise<RunningNode> =>
-    startNode({ config, log, schema, ...(opts.actors === undefined ? {} : { actors: opts.actors }) });
+    startNode({
+      config,
+      log,
+      schema,
+      ...(opts.actors === undefined ? {} : { actors: opts.actors }),
+      ...(opts.consoleDir === undefined ? {} : { consoleDir: opts.consoleDir }),
+    });
   let node = await start();
   const wwebjsDir = wwebjsDataDir(config);
   return {

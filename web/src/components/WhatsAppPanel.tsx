@@ -3,6 +3,7 @@ import { ApiError, type Api } from '../lib/api.js';
 import type { Bus } from '../lib/bus.js';
 import type { LiveEvent } from '../lib/realtime.js';
 import { DemoConfig, WhatsappStatus, type SessionStatus } from '../lib/schemas.js';
+import { PairingCodeForm } from './PairingCodeForm.js';
 import { SimulatorPanel } from './SimulatorPanel.js';
 import { messageOf } from './ui.js';
 
@@ -152,6 +153,8 @@ export function WhatsAppPanel({ api, state }: { api: Api; state: WhatsappState }
             </figcaption>
           </figure>
         )}
+        {/* Pairing codes come from the real engine; the sandbox links by QR (its panel scans it). */}
+        {status === 'qr' && state.demo === null && <PairingCodeForm api={api} />}
         {state.pairingCode !== null && (
           <p>
             Or enter this code on your phone: <strong class="pairing">{state.pairingCode}</strong>
