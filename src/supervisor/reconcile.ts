@@ -48,13 +48,16 @@ export interface Reconciler {
 export function createReconciler(opts: ReconcilerOptions): Reconciler {
   const log = opts.log.child({ component: 'reconcile' });
   const random = opts.random ?? Math.random;
-  const rankStepMs = opts.rankStepMs ?? Math.floor(opts.intervalMs / 10);
+  // Capped: with a long TTL a kicked round (a lease released by a draining node) must not idle for seconds.
+  const rankStepMs = opts.rankStepMs ?? Math.min(250, Math.floor(opts.intervalMs / 10));
   const concurrency = opts.concurrency ?? opts.maxClaims;
   let timer: NodeJS.Timeout | undefined;
   let running: Promise<void> | undefined;
   let stopped = true;
   let kicked = false;
   let failing = false;
+  /** When (epoch ms) a lease of another node will have expired, if before the next regular round (a node died). */
+  let expiryAt: number | undefined;
 
   function schedule(delayMs: number): void {
     if (stopped) return;
@@ -74,8 +77,10 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
         )
         .finally(() => {
           running = undefined;
-          const next = kicked ? 0 : opts.intervalMs * (0.8 + 0.4 * random());
+          const regular = opts.intervalMs * (0.8 + 0.4 * random());
+          const next = kicked ? 0 : Math.min(regular, Math.max(0, (expiryAt ?? Infinity) - Date.now()));
           kicked = false;
+          expiryAt = undefined;
           schedule(next);
         });
     }, delayMs);
@@ -87,6 +92,13 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
     const ids = [...active];
     const holders = await opts.leases.holders(ids);
     const unowned = ids.filter((_, i) => holders[i] === null);
+    // A live node renews its leases at a third of the TTL, so they never get this close to expiring:
+    // such a lease belongs to a node that stopped renewing. Look again right after it expires.
+    for (const h of holders) {
+      if (h !== null && h !== undefined && h.nodeId !== opts.nodeId && h.ttlMs < opts.intervalMs) {
+        expiryAt = Math.min(expiryAt ?? Infinity, Date.now() + h.ttlMs + 50 + random() * rankStepMs);
+      }
+    }
     if (unowned.length === 0 || stopped) return;
     const nodes = await opts.registry.live();
     const plan = planClaims({ nodeId: opts.nodeId, nodes, me: opts.self(), unowned: unowned.length, maxClaims: opts.maxClaims });

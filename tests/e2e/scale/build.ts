@@ -1,46 +1,50 @@
-import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { dirname, join, relative } from 'node:path';
+import { cp, mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import ts from 'typescript';
+import { build } from 'esbuild';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-async function tsFiles(dir: string): Promise<string[]> {
-  const out: string[] = [];
-  for (const entry of await readdir(dir, { withFileTypes: true })) {
-    const path = join(dir, entry.name);
-    if (entry.isDirectory()) out.push(...(await tsFiles(path)));
-    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.d.ts')) out.push(path);
-  }
-  return out;
-}
-
 /**
  * The server as JavaScript, the way a deployment runs it: every file of src/ (and the node entry of
- * these tests) transpiled one to one, plus the assets beside them (SQL migrations ...), under node_modules/.cache so packages
- * resolve. Node processes started from it boot their actor workers in tens of milliseconds; from
- * sources, each worker registers tsx and compiles the actor code again, which on this 2-core machine
- * takes seconds per worker and starves the event loops this test is about (lease renewals).
- * Returns the path of the node entry; `cleanup` removes the build.
+ * these tests) transpiled one to one, with the assets beside them (SQL migrations ...), under
+ * node_modules/.cache so packages resolve. From sources, each actor worker registers tsx and compiles
+ * the actor code again: seconds of CPU per worker on this 2-core machine, which starves the very event
+ * loops whose lease renewals these tests watch. As in bench/lib/build.ts, the two actor entries are
+ * also bundled into one file each, so a worker loads one module instead of about a hundred.
+ * esbuild is tsx's compiler (installed with tsx). Returns the node entry; `cleanup` removes the build.
  */
 export async function buildNodeEntry(): Promise<{ entry: string; cleanup(): Promise<void> }> {
   const base = join(ROOT, 'node_modules', '.cache', 'wa-scale-e2e');
   await mkdir(base, { recursive: true });
   const out = await mkdtemp(join(base, 'build-'));
-  const files = [...(await tsFiles(join(ROOT, 'src'))), join(ROOT, 'tests', 'e2e', 'scale', 'node-process.ts')];
   // Assets first (directories too), then the JavaScript beside them.
   await cp(join(ROOT, 'src'), join(out, 'src'), { recursive: true, filter: (path) => !path.endsWith('.ts') });
-  await Promise.all(
-    files.map(async (file) => {
-      const source = await readFile(file, 'utf8');
-      const { outputText } = ts.transpileModule(source, {
-        fileName: file,
-        compilerOptions: { module: ts.ModuleKind.ESNext, target: ts.ScriptTarget.ES2022, verbatimModuleSyntax: true, sourceMap: false },
-      });
-      const target = join(out, relative(ROOT, file)).replace(/\.ts$/, '.js');
-      await mkdir(dirname(target), { recursive: true });
-      await writeFile(target, outputText);
-    }),
-  );
+  await build({
+    entryPoints: [`${ROOT}src/**/*.ts`, `${ROOT}tests/e2e/scale/node-process.ts`],
+    outbase: ROOT,
+    outdir: out,
+    bundle: false,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    logLevel: 'error',
+  });
+  await build({
+    entryPoints: { 'src/actors/runtime/worker-entry': `${ROOT}src/actors/runtime/worker-entry.ts`, 'src/actors/session-actor': `${ROOT}src/actors/session-actor.ts` },
+    outdir: out,
+    bundle: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    // Loaded only by a wwebjs actor (lazily), or optional native speed-ups of ws.
+    external: ['whatsapp-web.js', 'puppeteer', 'puppeteer-core', 'bufferutil', 'utf-8-validate'],
+    // CommonJS dependencies (ws, pino) call require(): give the ES module bundle one.
+    banner: { js: "import { createRequire as __scaleRequire } from 'node:module'; const require = __scaleRequire(import.meta.url);" },
+    allowOverwrite: true,
+    logLevel: 'error',
+  });
+  // Built files are ES modules; node must not read them as CommonJS.
+  await writeFile(join(out, 'package.json'), '{ "type": "module" }\n');
   return { entry: join(out, 'tests', 'e2e', 'scale', 'node-process.js'), cleanup: () => rm(out, { recursive: true, force: true }) };
 }

@@ -49,7 +49,14 @@ export async function startProcessCluster(opts: { nodeIds: string[]; ttlMs: numb
   const redis = new Redis(TEST_REDIS_URL);
   const build = await buildNodeEntry();
   const nodes = new Map<string, NodeProcess>();
-  const env = { ...clusterEnv({ simUrl, prefix, ttlMs: opts.ttlMs }), TEST_SCHEMA: schema, DATABASE_POOL_SIZE: '6', ...opts.env };
+  const env = {
+    ...clusterEnv({ simUrl, prefix, ttlMs: opts.ttlMs }),
+    TEST_SCHEMA: schema,
+    DATABASE_POOL_SIZE: '6',
+    // SCALE_TEST_LOG_LEVEL=info with SCALE_TEST_LOGS=<file> keeps the nodes' story of a run.
+    ...(process.env.SCALE_TEST_LOG_LEVEL === undefined ? {} : { LOG_LEVEL: process.env.SCALE_TEST_LOG_LEVEL }),
+    ...opts.env,
+  };
   const cluster: ProcessCluster = {
     sim,
     simUrl,

@@ -67,7 +67,8 @@ describe('a node cut off from Redis', () => {
           const s = await api<{ status: string; ownerNode: string }>(a.url, 'GET', '/api/whatsapp/status', { token: t.admin.accessToken });
           return s.body.status === 'connected' && s.body.ownerNode === 'node-a';
         },
-        { timeoutMs: TTL + 8_000, what: `tenant ${t.tenantId} connected on node A` },
+        // Generous: this asserts who runs the session, not how fast (tests/e2e/scale measures that).
+        { timeoutMs: TTL + 15_000, what: `tenant ${t.tenantId} connected on node A` },
       );
       expect(a.cluster?.leases.held(t.tenantId)?.epoch).toBeGreaterThan(epochs.get(t.tenantId) ?? Infinity);
     }
@@ -84,7 +85,7 @@ describe('a node cut off from Redis', () => {
 
     expect(cluster.sim.stats().conflicts).toBe(0);
     expect(await overlappingConnections(cluster.simUrl, tenants.map((t) => t.number))).toEqual([]);
-  });
+  }, 60_000);
 
   it('refuses a write made with the epoch of the lease node B lost', async () => {
     const b = cluster.node('node-b');
