@@ -150,9 +150,21 @@ export function isUnavailableError(err: unknown): boolean {
   return UNAVAILABLE_CODES.has(code) || /^08[0-9A-Z]{3}$/.test(code);
 }
 
-/** Maps connection failures to StoreUnavailableError; returns any other error unchanged. */
+/**
+ * Maps connection failures to StoreUnavailableError, and text PostgreSQL cannot hold (U+0000, SQLSTATE
+ * 22021 / 22P05) to ValidationError: that is the caller's input (an id, a name), never a server fault.
+ * Returns any other error unchanged.
+ */
 export function translateDbError(err: unknown): unknown {
-  return isUnavailableError(err) ? new StoreUnavailableError(err) : err;
+  if (isUnavailableError(err)) return new StoreUnavailableError(err);
+  const state = sqlState(err);
+  if (state === '22021' || state === '22P05') return new ValidationError('Text must not contain the NUL character (U+0000)');
+  return err;
+}
+
+/** `text` with U+0000 (which PostgreSQL text cannot hold) replaced by U+FFFD, for text from the network. */
+export function storableText(text: string): string {
+  return text.includes('\u0000') ? text.replaceAll('\u0000', '\uFFFD') : text;
 }
 
 /** SQLSTATE of a PostgreSQL error, or undefined. */
