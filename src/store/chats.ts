@@ -1,6 +1,6 @@
 import { Type, type Static } from '@sinclair/typebox';
 import type { Chat } from '../domain/types.js';
-import type { Sql, TxSql } from './db.js';
+import { storableText, type Sql, type TxSql } from './db.js';
 import { appendEvents, notifyEvents } from './outbox.js';
 import type { ChatRepo, EventListener, NewEvent } from './types.js';
 import { isoOrNull, isUuid, parseRow, parseRows, withTenant } from './with-tenant.js';
@@ -79,7 +79,8 @@ export function createChatRepo(sql: Sql, onEvents?: EventListener): ChatRepo {
       if (chats.length === 0) return;
       // One statement for the batch: jsonb_to_recordset turns the array into rows (PG 9.4+, so PG15 and
       // PGlite alike). A chat listed twice keeps its last entry; ON CONFLICT DO UPDATE cannot touch a row twice.
-      const byId = new Map(chats.map((c) => [c.id, c]));
+      // Names and previews come from the network: U+0000 would fail the statement (see storableText).
+      const byId = new Map(chats.map((c) => [c.id, { ...c, name: storableText(c.name), lastMessagePreview: c.lastMessagePreview === null ? null : storableText(c.lastMessagePreview) }]));
       const json = JSON.stringify([...byId.values()]);
       const events = await withTenant(sql, tenantId, async (tx) => {
         await tx`

@@ -2,7 +2,7 @@ import { mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import postgres from 'postgres';
 import type { Logger } from '../domain/log.js';
-import { StoreUnavailableError } from '../domain/errors.js';
+import { StoreUnavailableError, ValidationError } from '../domain/errors.js';
 
 /** The postgres.js client every repository takes. Bigint columns arrive as strings (postgres.js default). */
 export type Sql = postgres.Sql;

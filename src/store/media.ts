@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { Type } from '@sinclair/typebox';
 import { NotFoundError } from '../domain/errors.js';
 import type { Sql, TxSql } from './db.js';
-import { sqlState } from './db.js';
+import { sqlState, storableText } from './db.js';
 import { checkFence } from './fence.js';
 import type { MediaRecord, MediaRepo, NewMedia } from './types.js';
 import { parseRow, withTenant } from './with-tenant.js';
@@ -25,7 +25,7 @@ export async function writeMedia(tx: TxSql, tenantId: string, media: NewMedia): 
   const sha256 = createHash('sha256').update(bytes).digest('hex');
   await tx`
     INSERT INTO media (tenant_id, wa_message_id, mimetype, filename, size_bytes, sha256, data)
-    VALUES (${tenantId}, ${media.messageId}, ${media.mimetype}, ${media.filename}, ${bytes.byteLength}, ${sha256}, ${bytes})
+    VALUES (${tenantId}, ${media.messageId}, ${media.mimetype}, ${media.filename === null ? null : storableText(media.filename)}, ${bytes.byteLength}, ${sha256}, ${bytes})
     ON CONFLICT (tenant_id, wa_message_id) DO UPDATE SET
       mimetype = EXCLUDED.mimetype, filename = EXCLUDED.filename, size_bytes = EXCLUDED.size_bytes,
       sha256 = EXCLUDED.sha256, data = EXCLUDED.data`;

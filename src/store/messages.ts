@@ -1,7 +1,7 @@
 import { Type, type Static } from '@sinclair/typebox';
 import { ValidationError } from '../domain/errors.js';
 import { Ack, MessageType, type Message } from '../domain/types.js';
-import type { Sql, TxSql } from './db.js';
+import { storableText, type Sql, type TxSql } from './db.js';
 import { chatsByIds, chatUpdatedEvents } from './chats.js';
 import { checkFence } from './fence.js';
 import { writeMedia } from './media.js';
@@ -170,7 +170,9 @@ export function createMessageRepo(sql: Sql, onEvents?: EventListener): MessageRe
     async insertMany(tenantId, messages, fence, media = []) {
       if (messages.length === 0) return [];
       const firstById = new Map<string, Message>();
-      for (const m of messages) if (!firstById.has(m.id)) firstById.set(m.id, m);
+      // Text from the network may hold U+0000, which PostgreSQL text and jsonb cannot: one such message
+      // would fail its whole batch again and again, so it is stored (and published) with U+FFFD instead.
+      for (const m of messages) if (!firstById.has(m.id)) firstById.set(m.id, { ...m, body: storableText(m.body), from: storableText(m.from) });
       const batch = [...firstById.values()];
       const { stored, events } = await withTenant(sql, tenantId, async (tx) => {
         await checkFence(tx, tenantId, fence);
