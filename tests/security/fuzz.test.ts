@@ -10,7 +10,7 @@ import { deepJsonText, hostileString, hostileValue, oneFieldHostile, valid } fro
 import { linkTenant, type LinkedTenant } from './support/link.js';
 import { fetchDocument, operations, type Operation } from './support/openapi.js';
 import { errorBodyProblems } from './support/requests.js';
-import { openStoreProbe, type StoreProbe } from './support/snapshot.js';
+import { changedTables, openStoreProbe, type StoreProbe } from './support/snapshot.js';
 import { registerAdmin } from './support/world.js';
 
 /**
@@ -23,6 +23,8 @@ import { registerAdmin } from './support/world.js';
 
 const SEED = Number(process.env.FUZZ_SEED ?? 20_261_129);
 const SCALE = Number(process.env.FUZZ_RUNS ?? 1);
+/** Only the operations whose name contains this (reproducing one failure). */
+const ONLY = process.env.FUZZ_ONLY ?? '';
 /** Runs per operation; argon2 routes cost ~50 ms a valid call, session routes start actors. */
 function runsFor(op: Operation): number {
   if (/\/api\/auth\/(register|login|create-station)$/.test(op.path)) return Math.ceil(20 * SCALE);
@@ -262,7 +264,7 @@ describe('fuzzing every documented operation', () => {
     // Webhooks late: once the fuzzer made some, no new event of its tenant should feed their deliveries.
     // Session operations last: a linked-then-stopped idle tenant writes its status in the background.
     const rank = (o: Operation) => (o.path.startsWith('/api/whatsapp/') ? 2 : o.path.startsWith('/api/webhooks') ? 1 : 0);
-    const ordered = [...ops].sort((a, b) => rank(a) - rank(b));
+    const ordered = [...ops].filter((o) => o.name.includes(ONLY)).sort((a, b) => rank(a) - rank(b));
     for (const [index, op] of ordered.entries()) {
       const session = op.path.startsWith('/api/whatsapp/');
       const caller = session ? idle : { token: fuzzer.admin.accessToken, socket: fuzzer.socket };
@@ -276,16 +278,21 @@ describe('fuzzing every documented operation', () => {
       };
       const property = fc.asyncProperty(requestArb(op, caller.token), async (req) => {
         inputsTried++;
+        const logFrom = stack.logs.length;
         const res = await stack.node.app.inject({ method: req.method, url: req.url, headers: req.headers, ...(req.payload === undefined ? {} : { payload: req.payload }) });
         const what = `${op.name} (FUZZ_SEED=${SEED}, seed ${seed}): ${show(req)} -> ${res.statusCode} ${res.body.slice(0, 300)}`;
-        if (res.statusCode >= 500 || res.statusCode < 200 || (res.statusCode >= 300 && res.statusCode < 400)) fail(`status ${res.statusCode}: ${what}`);
+        if (res.statusCode >= 500 || res.statusCode < 200 || (res.statusCode >= 300 && res.statusCode < 400)) {
+          const cause = stack.logs.slice(logFrom).filter((l) => l.includes('"level":50')).map((l) => l.slice(0, 600));
+          fail(`status ${res.statusCode}: ${what}; server said: ${cause.join(' | ')}`);
+        }
         if (res.statusCode >= 400) {
           const problems = errorBodyProblems(res);
           if (problems.length > 0) fail(`unclear error (${problems.join('; ')}): ${what}`);
           const after = await digest();
           if (after !== baseline) {
+            const tables = changedTables(baseline, after);
             baseline = after;
-            fail(`a ${res.statusCode} changed stored data: ${what}`);
+            fail(`a ${res.statusCode} changed stored data (${tables.join(', ')}): ${what}`);
           }
         } else {
           await settle(op, res, caller.socket);

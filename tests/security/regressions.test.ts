@@ -79,6 +79,28 @@ describe('regressions found by the trust suite', () => {
     expect((await phone(stack.simUrl, 'GET', `/phones/${contact}/messages`)).body).toMatchObject({ messages: expect.arrayContaining([expect.objectContaining({ body: 'still here' })]) });
   });
 
+  it('stores a WhatsApp message whose text holds U+0000 with U+FFFD (was a batch failing for ever)', async () => {
+    const res = await phone(stack.simUrl, 'POST', `/phones/${contact}/messages`, { to: tenant.number, body: 'nul\u0000inside' });
+    const id = (res.body as { id: string }).id;
+    const stored = await tenant.socket.next<Message>('message', (m) => m.id === id);
+    expect(stored.body).toBe('nul\uFFFDinside');
+    await stack.sim.until(() => stack.sim.stats().pending === 0);
+    const sent = await send({ body: 'and back\u0000' });
+    expect(sent.status).toBe(201);
+  });
+
+  it('answers U+0000 in an id or a name with a 400 (was a 500 from PostgreSQL)', async () => {
+    const media = await api<{ code: string }>(stack.url, 'GET', '/api/media/%00', { token: tenant.admin.accessToken });
+    expect(media.status).toBe(400);
+    expect(media.body.code).toBe('WA_VALIDATION');
+    const station = await api<{ code: string; message: string }>(stack.url, 'POST', '/api/auth/create-station', {
+      token: tenant.admin.accessToken,
+      body: { name: 'Till\u00001', email: `nul-${Date.now()}@example.test`, password: 'long enough' },
+    });
+    expect(station.status).toBe(400);
+    expect(station.body.message).toContain('NUL');
+  });
+
   it('limits a multipart caption like a JSON one (was unbounded, then a dropped connection)', async () => {
     const boundary = 'captionboundary';
     const body = Buffer.concat([

@@ -43,6 +43,7 @@ export function openStoreProbe(url: string, schema: string): StoreProbe {
         .map(({ name }) => `SELECT ${literal(name)} || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '-') AS d FROM ${ident(name)} x`)
         .join(' UNION ALL ');
       const rows = await sql.unsafe<{ d: string }[]>(text);
+      // `table:md5 table:md5 ...`: a mismatch names its tables (see changedTables).
       return rows.map((r) => r.d).join(' ');
     },
     close: () => sql.end({ timeout: 5 }),
@@ -56,4 +57,12 @@ function ident(name: string): string {
 
 function literal(value: string): string {
   return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** The tables whose part of two digests differs. */
+export function changedTables(before: string, after: string): string[] {
+  const parts = (d: string) => new Map(d.split(' ').map((p) => [p.split(':')[0] ?? '', p] as const));
+  const a = parts(before);
+  const b = parts(after);
+  return [...new Set([...a.keys(), ...b.keys()])].filter((t) => a.get(t) !== b.get(t));
 }
