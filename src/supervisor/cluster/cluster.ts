@@ -29,7 +29,7 @@ export interface ClusterOptions {
   clock: Clock;
   log: Logger;
   metrics?: Pick<LeaseMetricsHooks, 'leaseRenewed' | 'leaseLost'>;
-  /** Most claims per reconcile round. Default 16. */
+  /** Most claims per reconcile round. Default RESTORE_CONCURRENCY (sessions a node starts at once). */
   maxClaimsPerRound?: number;
 }
 
@@ -133,7 +133,7 @@ export async function createCluster(opts: ClusterOptions): Promise<Cluster> {
         host: service,
         capacity: config.NODE_CAPACITY,
         intervalMs: Math.max(100, Math.floor(ttlMs / 3)),
-        maxClaims: opts.maxClaimsPerRound ?? 16,
+        maxClaims: opts.maxClaimsPerRound ?? config.RESTORE_CONCURRENCY,
         self,
         log,
       });
