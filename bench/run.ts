@@ -71,7 +71,9 @@ bar.start(1 + chosen.reduce((n, s) => n + s.steps(quick), 0), 0, { label: 'build
 await buildForBench();
 bar.increment(1, { label: 'built' });
 let failed = false;
+const suiteSeconds: Record<string, number> = {};
 for (const suite of chosen) {
+  const suiteStart = performance.now();
   try {
     rows.push(...(await suite.run(ctx)));
   } catch (err) {
@@ -80,8 +82,10 @@ for (const suite of chosen) {
     rows.push({ suite: suite.name, figure: 'suite failed', value: null, unit: '', note: (err instanceof Error ? err.message : String(err)).slice(0, 200) });
   } finally {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
+    suiteSeconds[suite.name] = Math.round((performance.now() - suiteStart) / 1000);
   }
 }
+raw.suiteSeconds = suiteSeconds;
 bar.stop();
 
 const table = markdownTable(rows);
@@ -90,6 +94,7 @@ const m = machine();
 console.log(`\n## wa-tenants bench (${quick ? 'quick' : 'full'}, ${runs} runs per median, ${durationS.toFixed(0)} s)\n`);
 console.log(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}\n`);
 console.log(table);
+console.log(`\nSeconds per suite: ${Object.entries(suiteSeconds).map(([name, sec]) => `${name} ${sec}`).join(', ')}`);
 const file = await writeReport(new URL('results/', import.meta.url).pathname, {
   startedAt: startedAt.toISOString(),
   durationS,
