@@ -76,9 +76,10 @@ describe('a node cut off from Redis', () => {
     await until(
       async () => {
         const page = await api<{ messages: Message[] }>(a.url, 'GET', `/api/chats/${first.contact}@c.us/messages`, { token: first.admin.accessToken });
-        return page.body.messages.some((m) => m.body === 'sent during the cut');
+        // 404 until the chat exists: the message creates it.
+        return page.status === 200 && page.body.messages.some((m) => m.body === 'sent during the cut');
       },
-      { timeoutMs: 5_000, what: 'the message sent during the cut to be stored' },
+      { timeoutMs: 15_000, what: 'the message sent during the cut to be stored' },
     );
     const rows = await cluster.sql`SELECT count(*)::int AS n FROM messages WHERE tenant_id = ${first.tenantId} AND body = 'sent during the cut'`;
     expect(rows[0]?.n).toBe(1);
