@@ -1,3 +1,4 @@
+import { loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import cliProgress from 'cli-progress';
 import { buildForBench } from './lib/build.js';
@@ -72,6 +73,7 @@ await buildForBench();
 bar.increment(1, { label: 'built' });
 let failed = false;
 const suiteSeconds: Record<string, number> = {};
+const suiteLoad: Record<string, number> = {};
 for (const suite of chosen) {
   const suiteStart = performance.now();
   try {
@@ -83,9 +85,12 @@ for (const suite of chosen) {
   } finally {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup().catch(() => undefined);
     suiteSeconds[suite.name] = Math.round((performance.now() - suiteStart) / 1000);
+    // The machine may be shared: its load beside each suite's figures says how much to trust them.
+    suiteLoad[suite.name] = Number(loadavg()[0]?.toFixed(1));
   }
 }
 raw.suiteSeconds = suiteSeconds;
+raw.loadAverage1mAfterSuite = suiteLoad;
 bar.stop();
 
 const table = markdownTable(rows);
@@ -94,7 +99,7 @@ const m = machine();
 console.log(`\n## wa-tenants bench (${quick ? 'quick' : 'full'}, ${runs} runs per median, ${durationS.toFixed(0)} s)\n`);
 console.log(`Machine: ${m.cpu}, ${m.cores} cores, ${m.memoryGb} GB, Node ${m.node}, ${m.platform}\n`);
 console.log(table);
-console.log(`\nSeconds per suite: ${Object.entries(suiteSeconds).map(([name, sec]) => `${name} ${sec}`).join(', ')}`);
+console.log(`\nSeconds per suite (1-minute load average after it): ${Object.entries(suiteSeconds).map(([name, sec]) => `${name} ${sec} (${suiteLoad[name]})`).join(', ')}`);
 const file = await writeReport(new URL('results/', import.meta.url).pathname, {
   startedAt: startedAt.toISOString(),
   durationS,
