@@ -123,7 +123,8 @@ export const failoverSuite: Suite = {
       await cluster.sql.end();
       await dropSchema(ctx.dbUrl, schema);
     });
-    for (const nodeId of NODES) cluster.nodes.set(nodeId, await startNodeProc(ctx, { schema, simUrl: sim.info.url, env: { ...env, NODE_ID: nodeId } }));
+    // restore: with Redis that runs the reconcile loop, which is what takes a lost node's sessions over.
+    for (const nodeId of NODES) cluster.nodes.set(nodeId, await startNodeProc(ctx, { schema, simUrl: sim.info.url, restore: true, env: { ...env, NODE_ID: nodeId } }));
     for (const [i, nodeId] of NODES.entries()) {
       const node = cluster.nodes.get(nodeId) as Proc<NodeInfo>;
       const tenants = await node.request<string[]>('createTenants', { count: perNode, prefix: `failover${i}` });
@@ -145,7 +146,7 @@ export const failoverSuite: Suite = {
     const moving = (await ownersOf(cluster)).get(victim) ?? [];
     const killedAt = Date.now();
     (cluster.nodes.get(victim) as Proc<NodeInfo>).child.kill('SIGKILL');
-    const killMs = await waitMoved(cluster, moving, victim, killedAt, TTL_MS + 120_000);
+    const killMs = await waitMoved(cluster, moving, victim, killedAt, TTL_MS + 60_000);
     await sleep(2_000);
     const accepted = await messages.stop();
     const lost = await messagesLost(ctx, cluster, accepted);
