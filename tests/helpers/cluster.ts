@@ -48,7 +48,9 @@ export function clusterEnv(opts: { simUrl: string; prefix: string; ttlMs: number
 }
 
 export async function startTestCluster(opts: { ttlMs: number; log?: Logger }): Promise<TestCluster> {
-  const log = opts.log ?? createLogger({ level: 'warn' });
+  // Quiet by default (a Redis cut logs warnings on purpose); SCALE_TEST_LOG_LEVEL=info tells the story.
+  const level = process.env.SCALE_TEST_LOG_LEVEL === 'info' || process.env.SCALE_TEST_LOG_LEVEL === 'debug' ? process.env.SCALE_TEST_LOG_LEVEL : 'silent';
+  const log = opts.log ?? createLogger({ level });
   const sim = createSimulator({ port: 0, log });
   const simUrl = await sim.listen();
   const schema = uniqueSchemaName('scale');
