@@ -17,7 +17,7 @@ export type MessageDirection = 'in' | 'out';
 export interface SessionMetricsHooks {
   /** One request/reply with an actor: its command type (`session.send`, ...), outcome and duration. */
   command(type: string, outcome: CommandOutcome, seconds: number): void;
-  /** Messages newly stored (redeliveries that changed nothing are not counted). */
+  /** Inbound: messages newly stored (redeliveries are not counted). Outbound: messages sent through the API. */
   messages(direction: MessageDirection, count: number): void;
   /** One persistence batch of inbound messages committed: its size and how long the write took. */
   persistBatch(size: number, seconds: number): void;

@@ -277,8 +277,9 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
       // Stored here too (the engine also reports own messages as events): the caller can read it at once.
       const fence = leases.held(tenantId);
       const media = content.media === undefined ? [] : [{ messageId: reply.id, mimetype: content.media.mimetype, filename: content.media.filename, data: content.media.data }];
-      const fresh = await store.messages.insertMany(tenantId, [reply.message], fence, media);
-      metrics?.messages('out', fresh.length);
+      await store.messages.insertMany(tenantId, [reply.message], fence, media);
+      // Counted per send: the engine's own-message event may have stored it first (then nothing is fresh here).
+      metrics?.messages('out', 1);
       return reply.message;
     },
 

@@ -77,6 +77,8 @@ describe('GET /metrics', () => {
     expect(sample(text, 'wa_socketio_events_emitted_total{event="message"}')).toBeGreaterThanOrEqual(1);
     expect(sample(text, 'wa_http_request_duration_seconds_count{method="POST",route="/api/chats/:chatId/messages",status="201"}')).toBe(1);
     expect(text).toContain('process_resident_memory_bytes');
+    // The same onResponse path writes one access line per request (uWS, the default server, included).
+    expect(stack.logs.some((l) => l.includes('"request completed"') && l.includes('"statusCode":201'))).toBe(true);
     // No per-tenant series: neither the tenant, the user nor the chat appears in any label.
     expect(text).not.toContain(admin.user.tenantId);
     expect(text).not.toContain(admin.user.id);
