@@ -73,7 +73,7 @@ describe('three node processes losing one', () => {
 
     await until(() => cluster.connectedElsewhere(victims, victim, killedAt), {
       // The lease TTL, then a reconcile round (a third of it), then ten session starts on a shared 2-core machine.
-      timeoutMs: TTL + 7_000,
+      timeoutMs: TTL + 8_000,
       everyMs: 100,
       what: "the killed node's tenants to be connected on the other nodes",
     });
