@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
 import { proc } from '../lib/build.js';
 import { dropSchema, numbers, schemaClient, schemaName, sleep, type BenchContext, type Suite } from '../lib/context.js';
 import { json } from '../lib/http.js';
@@ -102,6 +103,21 @@ async function ownersOf(cluster: Cluster): Promise<Map<string, string[]>> {
   return out;
 }
 
+/** The run's Redis keys (leases, epoch counters, node registry) go with it. */
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    await redis.quit();
+  }
+}
+
 export const failoverSuite: Suite = {
   name: 'failover',
   steps: () => 3,
@@ -122,6 +138,7 @@ export const failoverSuite: Suite = {
       await sim.stop();
       await cluster.sql.end();
       await dropSchema(ctx.dbUrl, schema);
+      await deleteKeys(env.REDIS_URL, env.REDIS_PREFIX);
     });
     // restore: with Redis that runs the reconcile loop, which is what takes a lost node's sessions over.
     for (const nodeId of NODES) cluster.nodes.set(nodeId, await startNodeProc(ctx, { schema, simUrl: sim.info.url, restore: true, env: { ...env, NODE_ID: nodeId } }));
