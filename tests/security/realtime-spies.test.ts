@@ -146,7 +146,6 @@ describe('realtime isolation while a busy tenant sends and receives hundreds of 
     const deletedCut = new Promise<string>((resolve) => deletedMidSocket.socket.once('disconnect', resolve));
     await permission('revoke', revokedMid.id, c2);
     revoked = true;
-    const revokedMidFrom = revokedMidSocket.events.length;
     const del = await api(stack.url, 'DELETE', `/api/auth/employees/${deletedMid.id}`, { token: busy.admin.accessToken });
     expect(del.status).toBe(204);
     expect(await deletedCut).toBe('io server disconnect');
@@ -179,7 +178,8 @@ describe('realtime isolation while a busy tenant sends and receives hundreds of 
     expect(new Set(chatIdsSeen(revokedMidSocket))).toEqual(new Set([c2]));
     expect(messageIds(revokedMidSocket).filter((id) => afterRevoke.has(id))).toEqual([]);
     expect(afterRevoke.size).toBe(INBOUND_PER_CONTACT / 2);
-    expect(chatIdsSeen(revokedMidSocket, revokedMidFrom)).toEqual([]);
+    // (An event published just before the revoke may still be on the wire when its 204 arrives: the
+    // check is on what was sent after, not on the order two connections deliver in.)
     expect(revokedMidSocket.socket.connected).toBe(true);
     // Deleted mid-traffic: cut, and only c3 before that.
     expect(deletedMidSocket.socket.connected).toBe(false);
@@ -190,6 +190,37 @@ describe('realtime isolation while a busy tenant sends and receives hundreds of 
     expect(chatIdsSeen(expiringSocket).filter((c) => c !== c1)).toEqual([]);
     console.info(`realtime spies: ${sent.size} messages, ${Object.keys(spies).length + 3} spy sockets, 0 leaked`);
   }, 120_000);
+
+  it('replays to a reconnecting socket only the stored events it may see', async () => {
+    const tenantId = busy.admin.user.tenantId;
+    const [c1] = chats as [string];
+    /** Connects with `auth.lastEventId` and returns what came before `ready` (the replay), or the refusal. */
+    const replay = async (token: string): Promise<{ events: { name: string; payload: unknown }[] } | { refused: string }> => {
+      const socket = io(stack.url, { auth: { token, lastEventId: `${tenantId}:1` }, transports: ['websocket'], reconnection: false, forceNew: true });
+      const events: { name: string; payload: unknown }[] = [];
+      socket.onAny((name: string, payload: unknown) => events.push({ name, payload }));
+      try {
+        return await new Promise((resolve) => {
+          socket.once('connect_error', (err: Error & { data?: { code?: string } }) => resolve({ refused: err.data?.code ?? err.message }));
+          socket.once('ready', () => resolve({ events: events.filter((e) => e.name !== 'ready') }));
+        });
+      } finally {
+        socket.close();
+      }
+    };
+    const outsider = await registerAdmin(stack.url, 'Replayer');
+    const stranger = await replay(outsider.accessToken);
+    // Another tenant's event id is refused, or replays nothing of that tenant.
+    if ('events' in stranger) expect(JSON.stringify(stranger.events)).not.toContain(tenantId);
+    const idle = await employee('replay-unassigned');
+    expect(await replay(idle.accessToken)).toEqual({ events: [] });
+    const reader = await employee('replay-c1');
+    await permission('assign', reader.id, c1);
+    const own = await replay(reader.accessToken);
+    if (!('events' in own)) throw new Error(`the assigned employee was refused: ${own.refused}`);
+    expect(own.events.length).toBeGreaterThan(0);
+    expect(new Set(own.events.map((e) => ((e.payload ?? {}) as { chatId?: string; id?: string }).chatId ?? (e.payload as { id?: string }).id))).toEqual(new Set([c1]));
+  });
 
   it('refuses a socket whose token already expired, or belongs to a deleted employee', async () => {
     const principal = { userId: busy.admin.user.id, tenantId: busy.admin.user.tenantId, role: 'admin' as const };
