@@ -8,7 +8,8 @@ export interface StoreProbe {
   /** Each tenant table's rows of `tenantId` (plus its `tenants` row), as canonical JSON text. */
   tenantRows(tenantId: string): Promise<Record<string, string>>;
   /** One digest of every row of every table in the schema: any write anywhere changes it. */
-  digest(exclude?: readonly string[]): Promise<string>;
+  /** `exclude`: tables left out; `volatile`: per table, columns left out (ones background workers write). */
+  digest(exclude?: readonly string[], volatile?: Readonly<Record<string, readonly string[]>>): Promise<string>;
   close(): Promise<void>;
 }
 
@@ -34,13 +35,16 @@ export function openStoreProbe(url: string, schema: string): StoreProbe {
       const rows = await sql.unsafe<{ name: string; rows: string }[]>(text, [tenantId]);
       return Object.fromEntries(rows.map((r) => [r.name, r.rows]));
     },
-    async digest(exclude = []) {
+    async digest(exclude = [], volatile = {}) {
       const names = await sql<{ name: string }[]>`
         SELECT table_name AS name FROM information_schema.tables
         WHERE table_schema = ${schema} AND table_type = 'BASE TABLE' ORDER BY table_name`;
       const text = names
         .filter(({ name }) => !exclude.includes(name))
-        .map(({ name }) => `SELECT ${literal(name)} || ':' || coalesce(md5(string_agg(x::text, ',' ORDER BY x::text)), '-') AS d FROM ${ident(name)} x`)
+        .map(({ name }) => {
+          const row = (volatile[name] ?? []).reduce((expr, column) => `${expr} - ${literal(column)}`, 'to_jsonb(x)');
+          return `SELECT ${literal(name)} || ':' || coalesce(md5(string_agg((${row})::text, ',' ORDER BY (${row})::text)), '-') AS d FROM ${ident(name)} x`;
+        })
         .join(' UNION ALL ');
       const rows = await sql.unsafe<{ d: string }[]>(text);
       // `table:md5 table:md5 ...`: a mismatch names its tables (see changedTables).
