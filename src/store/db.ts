@@ -67,8 +67,11 @@ async function openEmbedded(opts: OpenDatabaseOptions, log: Logger): Promise<Dat
   }
   const port = Number(server.getServerConn().split(':').pop());
   log.info({ dir, port, ms: Date.now() - started }, 'embedded database started');
-  // PGlite has a single backend session shared by every socket: see README, "embedded mode".
-  const sql = createClient(`postgres://postgres@127.0.0.1:${port}/postgres`, opts.poolSize, opts.schema, log);
+  // PGlite has a single backend session shared by every socket: see README, "embedded mode". Its
+  // extended-protocol state (unnamed statements and portals) is shared too, so two sockets with queries
+  // in flight corrupt each other ("portal does not exist", then a crash in postgres.js). One connection
+  // serializes them; the embedded mode is for the demo and a first run, not for load.
+  const sql = createClient(`postgres://postgres@127.0.0.1:${port}/postgres`, 1, opts.schema, log);
   try {
     await prepareSchema(sql, opts.schema);
     // PGlite ignores the search_path startup parameter, but it has one session for all sockets, so one
