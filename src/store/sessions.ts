@@ -83,14 +83,16 @@ export function createSessionRepo(sql: Sql, onEvents?: EventListener): SessionRe
       }
     },
 
-    async setStatus(tenantId, epoch, status, reason) {
+    async setStatus(tenantId, epoch, status, reason, opts) {
       let events: StoredEvent[] = [];
+      const desired = opts?.desired ?? null;
       await fenced(tenantId, epoch, async (tx) => {
         const rows = await tx`
-          INSERT INTO sessions (tenant_id, status, status_reason, lease_epoch)
-          VALUES (${tenantId}, ${status}, ${reason}, ${epoch})
+          INSERT INTO sessions (tenant_id, status, status_reason, lease_epoch, desired_state)
+          VALUES (${tenantId}, ${status}, ${reason}, ${epoch}, COALESCE(${desired}::text, 'stopped'))
           ON CONFLICT (tenant_id) DO UPDATE SET
             status = EXCLUDED.status, status_reason = EXCLUDED.status_reason,
+            desired_state = COALESCE(${desired}::text, sessions.desired_state),
             lease_epoch = EXCLUDED.lease_epoch, updated_at = now()
           WHERE sessions.tenant_id = ${tenantId} AND sessions.lease_epoch <= EXCLUDED.lease_epoch
           RETURNING 1`;

@@ -166,7 +166,11 @@ export interface SessionRepo {
   get(tenantId: string): Promise<SessionRecord | null>;
   setDesired(tenantId: string, desired: DesiredState): Promise<SessionRecord>;
   /** Fenced: refused with StaleEpochError when `epoch` is older than the stored lease epoch. */
-  setStatus(tenantId: string, epoch: number, status: SessionStatus, reason: string | null): Promise<void>;
+  /**
+   * `opts.desired` changes the desired state in the same transaction (a session that ended for good is
+   * `stopped` before anyone can see its final status).
+   */
+  setStatus(tenantId: string, epoch: number, status: SessionStatus, reason: string | null, opts?: { desired?: DesiredState }): Promise<void>;
   /** Records a newly acquired lease epoch and owner (only moves forward). */
   claim(tenantId: string, epoch: number, ownerNode: string): Promise<void>;
   /** Fenced like setStatus. */

@@ -149,8 +149,16 @@ export function createIngest(deps: IngestDeps): Ingest {
   async function handleOne(tenantId: string, epoch: number, event: Exclude<SessionEvent, MessageEvent>): Promise<void> {
     switch (event.type) {
       case 'evt.status':
-        // The status and its session_status event commit together (the store publishes it).
-        await deps.store.sessions.setStatus(tenantId, epoch, event.status, event.reason);
+        // The status and its session_status event commit together (the store publishes it). Linking that
+        // ended for good (logged out, failed) needs the admin's init again, not a restart loop: the
+        // desired state turns `stopped` in the same transaction, before anyone sees the status.
+        await deps.store.sessions.setStatus(
+          tenantId,
+          epoch,
+          event.status,
+          event.reason,
+          event.status === 'logged_out' || event.status === 'failed' ? { desired: 'stopped' } : undefined,
+        );
         await deps.onStatus(tenantId, event.status, event.reason);
         return;
       case 'evt.qr':

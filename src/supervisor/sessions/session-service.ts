@@ -154,8 +154,6 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
     },
     async onStatus(tenantId, status) {
       if (status !== 'qr') qrs.delete(tenantId);
-      // Linking ended for good: the next start needs the admin (init) again, not a restart loop.
-      if (status === 'logged_out' || status === 'failed') await store.sessions.setDesired(tenantId, 'stopped');
     },
   });
 
