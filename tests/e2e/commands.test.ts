@@ -1,37 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Message } from '../../src/domain/types.js';
-import { api, connectSocket, decodeQrDataUrl, phone, register, type Account, type RecordedSocket } from '../helpers/client.js';
+import { api, phone, register } from '../helpers/client.js';
+import { linkWithContact, newNumber as newNumberUnder, type LinkedTenant } from '../helpers/link.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 /** REST commands through a live session: idempotent sends, uploads, media, profile photos, and their errors. */
 
-let seq = 0;
-const newNumber = (): string => `4940${String(Date.now() % 1_000_000).padStart(6, '0')}${String(seq++).padStart(2, '0')}`;
+const newNumber = (): string => newNumberUnder('4940');
 
 // A 1x1 PNG.
 const PNG_BYTES = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==', 'base64');
-
-interface Linked {
-  admin: Account;
-  socket: RecordedSocket;
-  number: string;
-  contact: string;
-  chatId: string;
-}
-
-async function link(stack: TestStack): Promise<Linked> {
-  const number = newNumber();
-  const contact = newNumber();
-  await phone(stack.simUrl, 'POST', '/phones', { number, name: 'Business' });
-  await phone(stack.simUrl, 'POST', '/phones', { number: contact, name: 'Contact' });
-  const admin = await register(stack.url, 'Admin');
-  const socket = await connectSocket(stack.url, admin.accessToken);
-  await api(stack.url, 'POST', '/api/whatsapp/init', { token: admin.accessToken });
-  const qr = decodeQrDataUrl(await socket.next<string>('qr'));
-  await phone(stack.simUrl, 'POST', `/phones/${number}/link`, { qr });
-  await socket.next<{ status: string }>('session_status', (s) => s.status === 'connected');
-  return { admin, socket, number, contact, chatId: `${contact}@c.us` };
-}
+const link = (stack: TestStack): Promise<LinkedTenant> => linkWithContact(stack, '4940');
 
 async function inbox(stack: TestStack, number: string): Promise<{ id: string; body: string; media?: unknown }[]> {
   const res = await phone(stack.simUrl, 'GET', `/phones/${number}/messages`);
@@ -40,7 +19,7 @@ async function inbox(stack: TestStack, number: string): Promise<{ id: string; bo
 
 describe('REST commands through a live session', () => {
   let stack: TestStack;
-  let t: Linked;
+  let t: LinkedTenant;
   beforeAll(async () => {
     stack = await startTestStack({ env: { ACTOR_CALL_TIMEOUT_MS: '1500' } });
     t = await link(stack);

@@ -2,34 +2,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger } from '../../src/domain/log.js';
 import type { Message } from '../../src/domain/types.js';
 import { SandboxEngine } from '../../src/actors/engines/sandbox.js';
-import { api, connectSocket, decodeQrDataUrl, phone, register, type Account, type RecordedSocket } from '../helpers/client.js';
+import { api, connectSocket, decodeQrDataUrl, phone, register } from '../helpers/client.js';
+import { linkWithContact, type LinkedTenant } from '../helpers/link.js';
 import { startTestStack, type TestStack } from '../helpers/stack.js';
 
 /** Network hard cases through the whole stack: REST, the node, worker actors, the simulator. */
 
-let seq = 0;
-const newNumber = (): string => `4930${String(Date.now() % 1_000_000).padStart(6, '0')}${String(seq++).padStart(2, '0')}`;
-
-interface Linked {
-  admin: Account;
-  socket: RecordedSocket;
-  number: string;
-  contact: string;
-}
-
-async function linkWithContact(stack: TestStack): Promise<Linked> {
-  const number = newNumber();
-  const contact = newNumber();
-  await phone(stack.simUrl, 'POST', '/phones', { number, name: 'Business' });
-  await phone(stack.simUrl, 'POST', '/phones', { number: contact, name: 'Contact' });
-  const admin = await register(stack.url, 'Admin');
-  const socket = await connectSocket(stack.url, admin.accessToken);
-  await api(stack.url, 'POST', '/api/whatsapp/init', { token: admin.accessToken });
-  const qr = decodeQrDataUrl(await socket.next<string>('qr'));
-  await phone(stack.simUrl, 'POST', `/phones/${number}/link`, { qr });
-  await socket.next<{ status: string }>('session_status', (s) => s.status === 'connected');
-  return { admin, socket, number, contact };
-}
+const linkContact = (stack: TestStack): Promise<LinkedTenant> => linkWithContact(stack, '4930');
 
 async function allMessages(stack: TestStack, token: string, chatId: string): Promise<Message[]> {
   const out: Message[] = [];
@@ -59,7 +38,7 @@ describe('network hard cases', () => {
   });
 
   it('stores a redelivered message once and emits it once', async () => {
-    const t = await linkWithContact(stack);
+    const t = await linkContact(stack);
     const sent = await phone(stack.simUrl, 'POST', `/phones/${t.contact}/messages`, { to: t.number, body: 'once only' });
     const id = (sent.body as { id: string }).id;
     await t.socket.next<Message>('message', (m) => m.id === id);
@@ -75,7 +54,7 @@ describe('network hard cases', () => {
   });
 
   it('stores messages sent while the connection was down once each after it comes back', async () => {
-    const t = await linkWithContact(stack);
+    const t = await linkContact(stack);
     const from = t.socket.events.length;
     expect((await phone(stack.simUrl, 'POST', `/testing/phones/${t.number}/drop`)).status).toBe(204);
     const bodies = Array.from({ length: 20 }, (_, i) => `while down ${i}`);
@@ -90,7 +69,7 @@ describe('network hard cases', () => {
   });
 
   it('ends a conflict with one connected session, not a ping-pong', async () => {
-    const t = await linkWithContact(stack);
+    const t = await linkContact(stack);
     // An intruder connects with the same credentials (a stale node, a copied session).
     const [row] = await stack.node.store.sessions.loadCredentials(t.admin.user.tenantId).then((c) => [c]);
     expect(row).not.toBeNull();
@@ -153,7 +132,7 @@ describe('a restart of the whole server', () => {
   });
 
   it('brings every linked session back without a QR and loses nothing received around it', async () => {
-    const tenants = [await linkWithContact(stack), await linkWithContact(stack)];
+    const tenants = [await linkContact(stack), await linkContact(stack)];
     for (const t of tenants) {
       await phone(stack.simUrl, 'POST', `/phones/${t.contact}/messages`, { to: t.number, body: 'before restart' });
       await t.socket.next<Message>('message', (m) => m.body === 'before restart');
