@@ -110,6 +110,8 @@ describe('a wwebjs session through the node, on the real Chromium, without netwo
     expect(out.status).toBe(200);
     expect(out.body.status).toBe('logged_out');
     await noProcessesOf(profile, 15_000);
+    // The actor's process exits once its stop has run (the browser can be gone a moment before it).
+    await eventually('the logged-out actor\'s process gone', async () => (alive(next.actor) ? undefined : true), 15_000);
     expect(alive(next.actor)).toBe(false);
   }, 180_000);
 });
