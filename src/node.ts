@@ -163,7 +163,7 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
           log,
           metrics,
           events: outboxEventSource(store.outbox),
-          ...(cluster === undefined ? {} : { adapter: createClusterAdapter({ ...cluster.adapterClients, prefix: config.REDIS_PREFIX }) }),
+          ...(cluster === undefined ? {} : { adapter: createClusterAdapter({ ...cluster.adapterClients, prefix: config.REDIS_PREFIX, log }) }),
         });
         metrics.observeRealtime(realtime);
         await registerConsole(fastify, {

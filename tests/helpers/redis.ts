@@ -27,6 +27,8 @@ export interface TcpProxy {
   port: number;
   url(scheme: string): string;
   cut(): void;
+  /** Accepts connections and never answers, as a host that drops packets would look (a connect hangs). */
+  stall(): void;
   heal(): void;
   close(): Promise<void>;
 }
@@ -34,6 +36,7 @@ export interface TcpProxy {
 export async function startTcpProxy(target: { host: string; port: number }): Promise<TcpProxy> {
   const sockets = new Set<Socket>();
   let cut = false;
+  let stalled = false;
   const track = (s: Socket): void => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -43,6 +46,10 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
     track(client);
     if (cut) {
       client.destroy();
+      return;
+    }
+    if (stalled) {
+      client.resume(); // read and drop: never answer, but see the client's FIN and close
       return;
     }
     const upstream = connect(target.port, target.host);
@@ -62,8 +69,13 @@ export async function startTcpProxy(target: { host: string; port: number }): Pro
       cut = true;
       for (const s of sockets) s.destroy();
     },
+    stall() {
+      cut = false;
+      stalled = true;
+    },
     heal() {
       cut = false;
+      stalled = false;
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -63,12 +63,22 @@ export async function whenReady(redis: Redis, timeoutMs: number): Promise<void> 
   });
 }
 
-/** QUIT, or a hard disconnect when Redis does not answer within `timeoutMs` (it may be unreachable). */
+/**
+ * QUIT, or a hard disconnect when Redis does not answer within `timeoutMs` (it may be unreachable).
+ * Resolves once the client has ended (bounded by `timeoutMs` again), so the commands it still queued
+ * have been failed by then, not after the caller moved on.
+ */
 export async function closeRedis(redis: Redis, timeoutMs = 1_000): Promise<void> {
   if (redis.status === 'end') return;
-  let timer: NodeJS.Timeout | undefined;
+  const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
   const quit = redis.status === 'ready' ? redis.quit().then(() => undefined, () => undefined) : Promise.resolve();
-  await Promise.race([quit, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
-  clearTimeout(timer);
+  await within(quit, timeoutMs);
   redis.disconnect();
+  await within(ended, timeoutMs); // ioredis emits 'end' on a later tick, after this listener is set
+}
+
+async function within(promise: Promise<void>, timeoutMs: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([promise, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+  clearTimeout(timer);
 }
