@@ -28,6 +28,10 @@ export const ConfigSchema = Type.Object({
     Str('PostgreSQL URL. Unset: an embedded PostgreSQL (PGlite) with its data in DATA_DIR.', { minLength: 1 }),
   ),
   DATABASE_POOL_SIZE: Int('Connections in the PostgreSQL pool.', 10, 1, 200),
+  CHAT_LIST_CACHE: Bool(
+    'Keep chat lists (GET /api/chats) in memory, dropped at once when the database notifies a change (LISTEN/NOTIFY; one more connection). Off with the embedded database.',
+    true,
+  ),
   REDIS_URL: Type.Optional(Str('Redis URL. Unset: in-process leases, one node only.', { minLength: 1 })),
   REDIS_PREFIX: Str('Prefix of every Redis key this deployment uses.', { default: 'wa:' }),
   DATA_DIR: Str('Folder for the embedded database and media blobs.', { default: './data' }),

@@ -12,7 +12,8 @@ import { registerConsole } from './http/static.js';
 import { countLeaseAcquisitions } from './metrics/leases.js';
 import { createMetrics, type Metrics } from './metrics/metrics.js';
 import { fastifyServerOptions } from './http/uws-adapter.js';
-import { openDatabase } from './store/db.js';
+import { createChatListCache } from './store/chat-list-cache.js';
+import { currentSchema, openDatabase } from './store/db.js';
 import { migrate } from './store/migrate.js';
 import { acquireNodeLock } from './store/node-lock.js';
 import { createRemoteAuthStore } from './store/remote-auth.js';
@@ -93,7 +94,14 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
       // The webhook worker of this node looks now; other nodes find them at their next poll.
       webhooks.nudge();
     };
-    const store = createStore(db.sql, { close: () => db.close(), onEvents });
+    // Chat lists from memory between changes (LISTEN/NOTIFY): not with the embedded database, whose one
+    // shared session has no room for a listening connection.
+    const chatListCache =
+      config.CHAT_LIST_CACHE && config.DATABASE_URL !== undefined
+        ? await createChatListCache({ url: config.DATABASE_URL, schema: await currentSchema(db.sql), log, clock })
+        : undefined;
+    if (chatListCache !== undefined) cleanups.unshift(() => chatListCache.close());
+    const store = createStore(db.sql, { close: () => db.close(), onEvents, ...(chatListCache === undefined ? {} : { chatListCache }) });
     const retention = createRetentionJob({ outbox: store.outbox, retentionMs: config.OUTBOX_RETENTION_S * 1000, intervalMs: config.OUTBOX_CLEANUP_INTERVAL_S * 1000, log });
     cleanups.unshift(() => retention.close());
     // Without Redis a node runs alone: a second one on the same database is refused (node-lock.ts).

@@ -3,6 +3,7 @@ import type { Chat } from '../domain/types.js';
 import { storableText, type Sql, type TxSql } from './db.js';
 import { appendEvents, notifyEvents } from './outbox.js';
 import type { ChatRepo, EventListener, NewEvent } from './types.js';
+import type { ChatListCache } from './chat-list-cache.js';
 import { isoOrNull, isUuid, parseRow, parseRows, withTenant } from './with-tenant.js';
 
 const ChatRow = Type.Object({
@@ -39,30 +40,38 @@ export function chatUpdatedEvents(chats: Chat[]): NewEvent[] {
   return chats.map((chat) => ({ name: 'chat_updated', chatId: chat.id, payload: chat }));
 }
 
-/** `onEvents` hears the outbox events of each committed write (see types.ts EventListener). */
-export function createChatRepo(sql: Sql, onEvents?: EventListener): ChatRepo {
+/**
+ * `onEvents` hears the outbox events of each committed write (see types.ts EventListener). With `cache`,
+ * the two list reads answer from memory until the database notifies a change (chat-list-cache.ts); the
+ * lists they return are then shared and frozen.
+ */
+export function createChatRepo(sql: Sql, onEvents?: EventListener, cache?: ChatListCache): ChatRepo {
   return {
     async listAll(tenantId) {
-      return withTenant(sql, tenantId, async (tx) => {
-        const rows = await tx`
-          SELECT id, name, is_group, unread_count, last_message_at, last_message_preview
-          FROM chats WHERE tenant_id = ${tenantId}
-          ORDER BY last_message_at DESC NULLS LAST, id`;
-        return parseRows(ChatRow, rows, 'chat').map(toChat);
-      });
+      const read = () =>
+        withTenant(sql, tenantId, async (tx) => {
+          const rows = await tx`
+            SELECT id, name, is_group, unread_count, last_message_at, last_message_preview
+            FROM chats WHERE tenant_id = ${tenantId}
+            ORDER BY last_message_at DESC NULLS LAST, id`;
+          return parseRows(ChatRow, rows, 'chat').map(toChat);
+        });
+      return cache === undefined ? read() : cache.get(tenantId, '*', read);
     },
 
     async listForUser(tenantId, userId) {
       if (!isUuid(userId)) return [];
-      return withTenant(sql, tenantId, async (tx) => {
-        const rows = await tx`
-          SELECT c.id, c.name, c.is_group, c.unread_count, c.last_message_at, c.last_message_preview
-          FROM chats c
-          JOIN chat_permissions p ON p.tenant_id = c.tenant_id AND p.chat_id = c.id
-          WHERE c.tenant_id = ${tenantId} AND p.tenant_id = ${tenantId} AND p.user_id = ${userId}
-          ORDER BY c.last_message_at DESC NULLS LAST, c.id`;
-        return parseRows(ChatRow, rows, 'chat').map(toChat);
-      });
+      const read = () =>
+        withTenant(sql, tenantId, async (tx) => {
+          const rows = await tx`
+            SELECT c.id, c.name, c.is_group, c.unread_count, c.last_message_at, c.last_message_preview
+            FROM chats c
+            JOIN chat_permissions p ON p.tenant_id = c.tenant_id AND p.chat_id = c.id
+            WHERE c.tenant_id = ${tenantId} AND p.tenant_id = ${tenantId} AND p.user_id = ${userId}
+            ORDER BY c.last_message_at DESC NULLS LAST, c.id`;
+          return parseRows(ChatRow, rows, 'chat').map(toChat);
+        });
+      return cache === undefined ? read() : cache.get(tenantId, userId, read);
     },
 
     async find(tenantId, chatId) {

@@ -103,6 +103,18 @@ function createClient(url: string, poolSize: number, schema: string | undefined,
   });
 }
 
+/** The schema unqualified tables resolve to on this pool (the search_path's first). */
+export async function currentSchema(sql: Sql): Promise<string> {
+  try {
+    const rows = await sql<{ schema: string }[]>`SELECT current_schema() AS schema`;
+    const schema = rows[0]?.schema;
+    if (schema === undefined) throw new Error('the database named no current schema');
+    return schema;
+  } catch (err) {
+    throw translateDbError(err);
+  }
+}
+
 async function prepareSchema(sql: Sql, schema: string | undefined): Promise<void> {
   try {
     if (schema === undefined) {

@@ -1,4 +1,5 @@
 import type { Sql } from './db.js';
+import type { ChatListCache } from './chat-list-cache.js';
 import { createChatRepo } from './chats.js';
 import { createMediaRepo } from './media.js';
 import { createMessageRepo } from './messages.js';
@@ -21,17 +22,23 @@ export interface CreateStoreOptions {
   close?: () => Promise<void>;
   /** Told of the outbox events of every committed write, in seq order (the node publishes them). */
   onEvents?: EventListener;
+  /** Chat lists kept in memory between changes (chat-list-cache.ts); closed with the store. */
+  chatListCache?: ChatListCache;
 }
 
 /** Builds every repository on one postgres.js pool (migrations must have run: see migrate.ts). */
 export function createStore(sql: Sql, opts: CreateStoreOptions = {}): Store {
   let closing: Promise<void> | undefined;
-  const close = opts.close ?? (() => sql.end({ timeout: 5 }));
+  const closePool = opts.close ?? (() => sql.end({ timeout: 5 }));
+  const close = async (): Promise<void> => {
+    await opts.chatListCache?.close();
+    await closePool();
+  };
   return {
     tenants: createTenantRepo(sql),
     users: createUserRepo(sql),
     refreshTokens: createRefreshTokenRepo(sql),
-    chats: createChatRepo(sql, opts.onEvents),
+    chats: createChatRepo(sql, opts.onEvents, opts.chatListCache),
     messages: createMessageRepo(sql, opts.onEvents),
     media: createMediaRepo(sql),
     permissions: createPermissionRepo(sql),

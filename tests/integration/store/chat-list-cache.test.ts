@@ -1,0 +1,118 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { systemClock } from '../../../src/domain/clock.js';
+import type { Chat } from '../../../src/domain/types.js';
+import { createChatListCache, type ChatListCache } from '../../../src/store/chat-list-cache.js';
+import { createStore } from '../../../src/store/store.js';
+import type { Store } from '../../../src/store/types.js';
+import { TEST_DATABASE_URL, createTestDatabase, seedTenant, type SeededTenant, type TestDatabase } from '../../helpers/db.js';
+
+/** Polls `check` until it holds (notifications arrive asynchronously), failing after 5 s. */
+async function until(check: () => boolean | Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 250; i++) {
+    if (await check()) return;
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+  throw new Error(`not reached within 5 s: ${what}`);
+}
+
+const chat = (id: string, name: string, at: string): Chat => ({ id, name, isGroup: false, unreadCount: 0, lastMessageAt: at, lastMessagePreview: null });
+
+/**
+ * The chat-list cache on the real PostgreSQL: lists come from memory until the database notifies a change
+ * (migration 005's trigger), on this node or any other; without its listening connection it serves
+ * nothing from memory.
+ */
+describe('chat list cache', () => {
+  let db: TestDatabase;
+  let cache: ChatListCache;
+  let store: Store;
+  let other: Store; // a second node's store on the same schema, without a cache: writes only
+  let tenant: SeededTenant;
+  let employeeId: string;
+
+  beforeAll(async () => {
+    db = await createTestDatabase();
+    cache = await createChatListCache({ url: TEST_DATABASE_URL, schema: db.schema, log: db.log, clock: systemClock, retryMs: 20 });
+    store = createStore(db.sql, { close: async () => undefined, chatListCache: cache });
+    other = db.store;
+    tenant = await seedTenant(other, { employees: 1, chats: 3 });
+    employeeId = (tenant.employees[0] as { id: string }).id;
+    for (const c of tenant.chats.slice(0, 2)) await other.permissions.assign(tenant.tenantId, employeeId, c.id);
+  });
+  afterAll(async () => {
+    await cache?.close();
+    await db?.close();
+  });
+
+  it('answers a repeated read from memory', async () => {
+    expect(cache.live).toBe(true);
+    // The seed's own notifications may still be on their way: they drop what is read before they land.
+    await until(async () => (await store.chats.listAll(tenant.tenantId)) === (await store.chats.listAll(tenant.tenantId)), 'the seed heard');
+    const first = await store.chats.listAll(tenant.tenantId);
+    expect(first).toHaveLength(3);
+    expect(await store.chats.listAll(tenant.tenantId)).toBe(first);
+    expect(Object.isFrozen(first)).toBe(true);
+    const mine = await store.chats.listForUser(tenant.tenantId, employeeId);
+    expect(mine.map((c) => c.id).sort()).toEqual(tenant.chats.slice(0, 2).map((c) => c.id).sort());
+    expect(await store.chats.listForUser(tenant.tenantId, employeeId)).toBe(mine);
+  });
+
+  it('shows a chat written by another node on the next read after the commit', async () => {
+    const before = await store.chats.listAll(tenant.tenantId);
+    await other.chats.upsertMany(tenant.tenantId, [chat('4970000000001@c.us', 'New contact', new Date().toISOString())]);
+    await until(async () => (await store.chats.listAll(tenant.tenantId)).some((c) => c.id === '4970000000001@c.us'), 'the new chat listed');
+    expect(await store.chats.listAll(tenant.tenantId)).not.toBe(before);
+  });
+
+  it('drops a revoked chat from the employee list as soon as the revoke commits', async () => {
+    const revoked = tenant.chats[0] as Chat;
+    expect((await store.chats.listForUser(tenant.tenantId, employeeId)).some((c) => c.id === revoked.id)).toBe(true);
+    await other.permissions.revoke(tenant.tenantId, employeeId, revoked.id);
+    await until(async () => !(await store.chats.listForUser(tenant.tenantId, employeeId)).some((c) => c.id === revoked.id), 'the revoked chat gone');
+  });
+
+  it('keeps the lists of a tenant that did not change', async () => {
+    const quiet = await seedTenant(other, { chats: 2 });
+    const list = await store.chats.listAll(quiet.tenantId);
+    await other.chats.upsertMany(tenant.tenantId, [chat('4970000000002@c.us', 'Noise', new Date().toISOString())]);
+    await until(async () => (await store.chats.listAll(tenant.tenantId)).some((c) => c.id === '4970000000002@c.us'), 'the busy tenant changed');
+    expect(await store.chats.listAll(quiet.tenantId)).toBe(list);
+  });
+
+  it('does not keep a read that was running when a change committed', async () => {
+    const t = await seedTenant(other, { chats: 1 });
+    await until(async () => (await store.chats.listAll(t.tenantId)) === (await store.chats.listAll(t.tenantId)), 'the seed heard');
+    // The tenant's cached list is the marker: a new array means this node has heard the change.
+    const marker = await store.chats.listAll(t.tenantId);
+    let loads = 0;
+    let release: (chats: Chat[]) => void = () => undefined;
+    const slow = cache.get(t.tenantId, 'probe', () => {
+      loads++;
+      return new Promise<Chat[]>((resolve) => (release = resolve));
+    });
+    await other.chats.upsertMany(t.tenantId, [chat('4970000000003@c.us', 'Racing', new Date().toISOString())]);
+    await until(async () => (await store.chats.listAll(t.tenantId)) !== marker, 'the change heard');
+    release([]); // the read answers what it saw before the change
+    expect(await slow).toEqual([]);
+    const fresh = await cache.get(t.tenantId, 'probe', async () => {
+      loads++;
+      return [];
+    });
+    expect(fresh).toEqual([]);
+    expect(loads).toBe(2); // the stale answer was not kept
+  });
+
+  it('reads the database while its listening connection is gone, and caches again once it is back', async () => {
+    const list = await store.chats.listAll(tenant.tenantId);
+    expect(await store.chats.listAll(tenant.tenantId)).toBe(list);
+    await db.sql`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE query ILIKE 'LISTEN wa_chat_lists%' AND pid <> pg_backend_pid()`;
+    await until(() => !cache.live || cache.size === 0, 'the lost connection noticed');
+    // Whatever happens now is read from the database: nothing stale is served.
+    const meanwhile = await store.chats.listAll(tenant.tenantId);
+    expect(meanwhile).not.toBe(list);
+    expect(meanwhile.map((c) => c.id)).toEqual(list.map((c) => c.id));
+    await until(() => cache.live, 'listening again');
+    const again = await store.chats.listAll(tenant.tenantId);
+    expect(await store.chats.listAll(tenant.tenantId)).toBe(again);
+  });
+});
