@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Chat } from '../../../domain/types.js';
 import type { Store } from '../../../store/types.js';
 import { principalOf, protect, requireChatAccess, type Guard } from '../../auth/guard.js';
 import { errorResponses } from '../../errors.js';
@@ -12,6 +13,7 @@ export interface ChatRoutesOptions {
 /** Chat reads under /api/chats. They read the store only, so they work while the phone is offline. */
 export const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (app, { store, guard }) => {
   protect(app, guard, 'user');
+  const serializedLists = new WeakMap<readonly Chat[], string>();
 
   app.get(
     '/',
@@ -25,9 +27,19 @@ export const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (a
         response: { 200: ChatList, ...errorResponses(503) },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const { tenantId, userId, role } = principalOf(request);
-      return role === 'admin' ? store.chats.listAll(tenantId) : store.chats.listForUser(tenantId, userId);
+      const chats = role === 'admin' ? await store.chats.listAll(tenantId) : await store.chats.listForUser(tenantId, userId);
+      // A list from the chat-list cache is frozen and shared until it changes: serialize it once.
+      if (!Object.isFrozen(chats)) return chats;
+      let body = serializedLists.get(chats);
+      if (body === undefined) {
+        const out = reply.serialize(chats); // the route's own response serializer
+        body = typeof out === 'string' ? out : Buffer.from(out as Uint8Array).toString('utf8');
+        serializedLists.set(chats, body);
+      }
+      const json = body;
+      return reply.serializer(() => json).send(chats);
     },
   );
 
