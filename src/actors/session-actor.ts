@@ -146,8 +146,9 @@ export class SessionActor implements ActorBehavior<SessionCommand, Reply, Sessio
     switch (event.type) {
       case 'qr':
         this.#retrying = null;
-        this.#emit({ type: 'evt.qr', qr: event.qr, index: event.index, expiresInMs: event.expiresInMs });
+        // Status first: a client that receives the QR and then asks GET /api/whatsapp/status sees `qr`.
         this.#status('qr', null);
+        this.#emit({ type: 'evt.qr', qr: event.qr, index: event.index, expiresInMs: event.expiresInMs });
         return;
       case 'authenticated':
         this.#emit({ type: 'evt.credentials', credentials: event.credentials });
