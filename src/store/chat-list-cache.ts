@@ -21,6 +21,11 @@ import type { Chat } from '../domain/types.js';
 export interface ChatListCache {
   /** The cached list for (tenant, key), or what `load` reads (then kept, if nothing changed meanwhile). */
   get(tenantId: string, key: string, load: () => Promise<Chat[]>): Promise<Chat[]>;
+  /**
+   * Drops the tenant's lists now. The store calls it after its own writes commit, so this node reads its
+   * own writes at once (the notification, a moment later, does it for every node).
+   */
+  forget(tenantId: string): void;
   /** True while the listening connection is up and the cache may answer. */
   readonly live: boolean;
   readonly size: number;
@@ -166,6 +171,7 @@ export async function createChatListCache(opts: ChatListCacheOptions): Promise<C
       }
       return chats;
     },
+    forget: forgetTenant,
     get live() {
       return live;
     },

@@ -11,7 +11,8 @@ function toPermission(row: Static<typeof PermissionRow>) {
   return { employeeId: row.user_id, chatId: row.chat_id, grantedAt: iso(row.granted_at) };
 }
 
-export function createPermissionRepo(sql: Sql): PermissionRepo {
+/** `changed` hears every committed assign and revoke (the chat-list cache of this node forgets the tenant). */
+export function createPermissionRepo(sql: Sql, changed: (tenantId: string) => void = () => undefined): PermissionRepo {
   return {
     /**
      * Idempotent. Only an active employee of the tenant can be assigned: an unknown id, an admin or a
@@ -32,6 +33,7 @@ export function createPermissionRepo(sql: Sql): PermissionRepo {
             INSERT INTO chat_permissions (tenant_id, user_id, chat_id) VALUES (${tenantId}, ${userId}, ${chatId})
             ON CONFLICT (tenant_id, user_id, chat_id) DO NOTHING`;
         });
+        changed(tenantId);
       } catch (err) {
         // A chat deleted between the check and the insert.
         if (sqlState(err) === '23503') throw new NotFoundError('Chat');
@@ -41,13 +43,15 @@ export function createPermissionRepo(sql: Sql): PermissionRepo {
 
     async revoke(tenantId, userId, chatId) {
       if (!isUuid(userId)) return false;
-      return withTenant(sql, tenantId, async (tx) => {
+      const removed = await withTenant(sql, tenantId, async (tx) => {
         const rows = await tx`
           DELETE FROM chat_permissions
           WHERE tenant_id = ${tenantId} AND user_id = ${userId} AND chat_id = ${chatId}
           RETURNING 1`;
         return rows.length > 0;
       });
+      if (removed) changed(tenantId);
+      return removed;
     },
 
     async listForUser(tenantId, userId) {

@@ -29,6 +29,17 @@ export interface CreateStoreOptions {
 /** Builds every repository on one postgres.js pool (migrations must have run: see migrate.ts). */
 export function createStore(sql: Sql, opts: CreateStoreOptions = {}): Store {
   let closing: Promise<void> | undefined;
+  // This node reads its own writes at once: the cache forgets a tenant as soon as a write that changes
+  // its chat lists commits (other nodes hear the database's notification).
+  const cache = opts.chatListCache;
+  const chatListsChanged = (tenantId: string): void => cache?.forget(tenantId);
+  const onEvents: EventListener | undefined =
+    cache === undefined
+      ? opts.onEvents
+      : (tenantId, events) => {
+          if (events.some((e) => e.name === 'chat_updated')) cache.forget(tenantId);
+          opts.onEvents?.(tenantId, events);
+        };
   const closePool = opts.close ?? (() => sql.end({ timeout: 5 }));
   const close = async (): Promise<void> => {
     await opts.chatListCache?.close();
@@ -36,15 +47,15 @@ export function createStore(sql: Sql, opts: CreateStoreOptions = {}): Store {
   };
   return {
     tenants: createTenantRepo(sql),
-    users: createUserRepo(sql),
+    users: createUserRepo(sql, chatListsChanged),
     refreshTokens: createRefreshTokenRepo(sql),
-    chats: createChatRepo(sql, opts.onEvents, opts.chatListCache),
-    messages: createMessageRepo(sql, opts.onEvents),
+    chats: createChatRepo(sql, onEvents, cache),
+    messages: createMessageRepo(sql, onEvents),
     media: createMediaRepo(sql),
-    permissions: createPermissionRepo(sql),
-    sessions: createSessionRepo(sql, opts.onEvents),
+    permissions: createPermissionRepo(sql, chatListsChanged),
+    sessions: createSessionRepo(sql, onEvents),
     idempotency: createIdempotencyRepo(sql),
-    outbox: createOutboxRepo(sql, opts.onEvents),
+    outbox: createOutboxRepo(sql, onEvents),
     webhooks: createWebhookRepo(sql),
     async ping() {
       await asOwner(() => sql`SELECT 1`);

@@ -52,7 +52,8 @@ export async function insertUser(tx: TxSql, input: NewUser): Promise<User> {
   }
 }
 
-export function createUserRepo(sql: Sql): UserRepo {
+/** `changed` hears a committed disable (its chat permissions are gone: the chat-list cache forgets the tenant). */
+export function createUserRepo(sql: Sql, changed: (tenantId: string) => void = () => undefined): UserRepo {
   return {
     async findByEmailForLogin(email) {
       // Cross-tenant by design (login knows only the email); the unique index on lower(email) serves it.
@@ -94,7 +95,7 @@ export function createUserRepo(sql: Sql): UserRepo {
 
     async disableEmployee(tenantId, userId) {
       if (!isUuid(userId)) return false;
-      return withTenant(sql, tenantId, async (tx) => {
+      const disabled = await withTenant(sql, tenantId, async (tx) => {
         const rows = await tx`
           UPDATE users SET disabled_at = COALESCE(disabled_at, now())
           WHERE tenant_id = ${tenantId} AND id = ${userId} AND role = 'employee'
@@ -106,6 +107,8 @@ export function createUserRepo(sql: Sql): UserRepo {
         await tx`DELETE FROM chat_permissions WHERE tenant_id = ${tenantId} AND user_id = ${userId}`;
         return true;
       });
+      if (disabled) changed(tenantId);
+      return disabled;
     },
   };
 }

@@ -71,6 +71,18 @@ describe('chat list cache', () => {
     await until(async () => !(await store.chats.listForUser(tenant.tenantId, employeeId)).some((c) => c.id === revoked.id), 'the revoked chat gone');
   });
 
+  it('reads its own writes at once, without waiting for the notification', async () => {
+    const kept = tenant.chats[1] as Chat;
+    await until(async () => (await store.chats.listForUser(tenant.tenantId, employeeId)) === (await store.chats.listForUser(tenant.tenantId, employeeId)), 'settled');
+    expect((await store.chats.listForUser(tenant.tenantId, employeeId)).some((c) => c.id === kept.id)).toBe(true);
+    await store.permissions.revoke(tenant.tenantId, employeeId, kept.id);
+    expect((await store.chats.listForUser(tenant.tenantId, employeeId)).some((c) => c.id === kept.id)).toBe(false);
+    await store.permissions.assign(tenant.tenantId, employeeId, kept.id);
+    expect((await store.chats.listForUser(tenant.tenantId, employeeId)).some((c) => c.id === kept.id)).toBe(true);
+    await store.chats.upsertMany(tenant.tenantId, [{ ...kept, name: 'Renamed here' }]);
+    expect((await store.chats.listAll(tenant.tenantId)).find((c) => c.id === kept.id)?.name).toBe('Renamed here');
+  });
+
   it('keeps the lists of a tenant that did not change', async () => {
     const quiet = await seedTenant(other, { chats: 2 });
     const list = await store.chats.listAll(quiet.tenantId);
