@@ -90,7 +90,7 @@ export const inboundSuite: Suite = {
   steps: (quick) => 2 + (quick ? 3 : 5),
   async run(ctx) {
     const tenants = ctx.quick ? 5 : 10;
-    const seconds = ctx.quick ? 4 : 8;
+    const seconds = ctx.quick ? 3 : 8;
     ctx.step(`inbound: linking ${tenants} tenants`);
     const stack = await startMessagingStack(ctx, 'inbound', tenants);
     const simUrl = stack.sim.info.url;

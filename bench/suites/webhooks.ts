@@ -81,7 +81,7 @@ export const webhooksSuite: Suite = {
   name: 'webhooks',
   steps: (quick) => 1 + (quick ? 3 : 5),
   async run(ctx): Promise<Row[]> {
-    const count = ctx.quick ? 1_500 : 4_000;
+    const count = ctx.quick ? 1_000 : 4_000;
     ctx.step('webhooks: a node, a receiver process, three tenants with an endpoint each');
     const s = await setup(ctx);
     await deliver(s, s.tenants.ordered, 200, { batch: 50, ratePerS: null, tag: 'warm' }); // warm-up

@@ -26,6 +26,8 @@ const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const WAHA_WEBJS_MB = 400;
 /** After the browser appears: start-up churn over, the local page loaded (whatsapp-web.js gives up after 30 s). */
 const SETTLE_MS = 8_000;
+/** The quick run's settle time: most of the start-up churn is over after 5 s. */
+const QUICK_SETTLE_MS = 5_000;
 const SAMPLES = 3;
 const LOCAL_PAGE = '<!doctype html><html><head><title>local page</title></head><body><h1>wa-tenants bench</h1><p>Not WhatsApp Web.</p></body></html>';
 
@@ -52,13 +54,13 @@ function measure(pids: number[]): Sample {
   return { pss, rss, processes };
 }
 
-async function settledSample(profileDir: string): Promise<Sample> {
+async function settledSample(profileDir: string, settleMs: number): Promise<Sample> {
   const until = Date.now() + 60_000;
   while ((await findProfileProcesses(profileDir)).length === 0) {
     if (Date.now() > until) throw new Error('Chromium did not start within 60 s');
     await sleep(100);
   }
-  await sleep(SETTLE_MS);
+  await sleep(settleMs);
   const samples: Sample[] = [];
   for (let i = 0; i < SAMPLES; i++) {
     samples.push(measure(await findProfileProcesses(profileDir)));
@@ -67,7 +69,7 @@ async function settledSample(profileDir: string): Promise<Sample> {
   return { pss: medianOf(samples, (s) => s.pss), rss: medianOf(samples, (s) => s.rss), processes: medianOf(samples, (s) => s.processes) };
 }
 
-async function engineRun(dir: string): Promise<Sample> {
+async function engineRun(dir: string, settleMs: number): Promise<Sample> {
   const cache = join(dir, 'web-cache');
   await mkdir(cache, { recursive: true });
   await writeFile(join(cache, `${DEFAULT_WEB_VERSION}.html`), LOCAL_PAGE);
@@ -84,19 +86,19 @@ async function engineRun(dir: string): Promise<Sample> {
   });
   await engine.start();
   try {
-    return await settledSample(engine.profileDir);
+    return await settledSample(engine.profileDir, settleMs);
   } finally {
     await engine.stop();
   }
 }
 
 /** Chromium as it comes: headless, its default flags, about:blank. */
-async function bareRun(dir: string): Promise<Sample> {
+async function bareRun(dir: string, settleMs: number): Promise<Sample> {
   const profile = join(dir, 'bare');
   const args = ['--headless=new', `--user-data-dir=${profile}`, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : []), 'about:blank'];
   const child = spawn(CHROMIUM, args, { detached: true, stdio: 'ignore' });
   try {
-    return await settledSample(profile);
+    return await settledSample(profile, settleMs);
   } finally {
     if (child.pid !== undefined) killProcessGroup(child.pid);
     await killSession(profile, null);
@@ -111,15 +113,16 @@ export const wwebjsSuite: Suite = {
       return [{ suite: 'wwebjs', figure: 'one idle Chromium session (PSS)', value: null, unit: 'MB', note: `no Chromium at ${CHROMIUM} (apt-get install -y chromium, or set CHROMIUM_PATH)` }];
     }
     const runs = Math.min(ctx.runs, ctx.quick ? 2 : 3);
+    const settleMs = ctx.quick ? QUICK_SETTLE_MS : SETTLE_MS;
     const dir = await mkdtemp(join(tmpdir(), 'bench-wwebjs-'));
     ctx.defer(() => rm(dir, { recursive: true, force: true }));
     const engineRuns: Sample[] = [];
     const bareRuns: Sample[] = [];
     for (let i = 0; i < runs; i++) {
       ctx.step(`wwebjs: engine session on a local page (${i + 1}/${runs})`);
-      engineRuns.push(await engineRun(join(dir, `engine-${i}`)));
+      engineRuns.push(await engineRun(join(dir, `engine-${i}`), settleMs));
       ctx.step(`wwebjs: bare Chromium baseline (${i + 1}/${runs})`);
-      bareRuns.push(await bareRun(join(dir, `bare-${i}`)));
+      bareRuns.push(await bareRun(join(dir, `bare-${i}`), settleMs));
     }
     ctx.raw.wwebjs = { engineRuns, bareRuns };
     const pss = medianOf(engineRuns, (r) => r.pss) / MB;
