@@ -17,7 +17,6 @@ import {
   type WireMessage,
 } from '../../simulator/protocol.js';
 import {
-  EngineEventHub,
   type DisconnectReason,
   type Engine,
   type EngineAccount,
@@ -31,6 +30,8 @@ import {
   type ProfilePhoto,
   type SentMessage,
 } from './engine.js';
+import { EngineEvents } from './engine-events.js';
+import { DeliveryWindow } from './delivery-window.js';
 
 /**
  * `Engine` over the WhatsApp network simulator (src/simulator): one WebSocket, the frames of
@@ -80,26 +81,23 @@ export class SandboxEngine implements Engine {
   readonly #url: string;
   readonly #log: Logger;
   readonly #opts: Required<Pick<SandboxEngineOptions, 'requestTimeoutMs' | 'heartbeatMs' | 'random'>> & { initialMs: number; maxMs: number };
-  readonly #events = new EngineEventHub();
+  readonly #events: EngineEvents;
   /** Deliveries handed to the listeners and not yet stored (see #pipeline). */
-  readonly #unacked = new Set<Promise<void>>();
+  readonly #unacked = new DeliveryWindow(MAX_UNACKED_DELIVERIES);
   readonly #calls = new PendingRequests();
   #credentials: string | null;
   #me: EngineAccount | null = null;
-  #state: EngineState = 'stopped';
   #conn: Connection | null = null;
   #running = false;
-  /** Bumped by stop(): queued work of an earlier run is dropped instead of emitted. */
-  #generation = 0;
   #attempt = 0;
   #reconnectTimer: NodeJS.Timeout | null = null;
-  #queue: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | null = null;
 
   constructor(opts: SandboxEngineOptions) {
     this.tenantId = opts.tenantId;
     this.#credentials = opts.credentials;
     this.#log = opts.log;
+    this.#events = new EngineEvents(opts.log);
     this.#url = socketUrl(opts.url);
     this.#opts = {
       requestTimeoutMs: opts.requestTimeoutMs ?? 15_000,
@@ -111,7 +109,7 @@ export class SandboxEngine implements Engine {
   }
 
   get state(): EngineState {
-    return this.#state;
+    return this.#events.state;
   }
 
   get credentials(): string | null {
@@ -143,18 +141,14 @@ export class SandboxEngine implements Engine {
 
   async #shutdown(): Promise<void> {
     this.#running = false;
-    this.#generation += 1;
+    this.#events.endRun();
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = null;
     const conn = this.#conn;
     this.#conn = null;
     this.#calls.failAll(new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'The WhatsApp session was stopped'));
     if (conn) await closeSocket(conn);
-    if (this.#state !== 'stopped') {
-      this.#state = 'stopped';
-      // Emitted directly: the queue belongs to the run that just ended.
-      await this.#events.emit({ type: 'state', state: 'stopped' }).catch((err: unknown) => this.#log.warn({ err }, 'engine listener failed'));
-    }
+    await this.#events.stopped();
   }
 
   async logout(): Promise<void> {
@@ -175,7 +169,7 @@ export class SandboxEngine implements Engine {
       throw new ValidationError('WhatsApp cannot carry this message: a file needs a type/subtype media type and a name of 1 to 255 characters, and a text at most 65536 characters');
     }
     const out: { sent?: SentMessage } = {};
-    const generation = this.#generation;
+    const run = this.#events.run;
     await this.#call(frame, 'res.send', (res) => {
       const timestamp = new Date(res.timestamp).toISOString();
       const message: Message = {
@@ -193,7 +187,7 @@ export class SandboxEngine implements Engine {
       // Like whatsapp-web.js `message_create`, our own sends come as `message` events too. Queued right
       // here, before the frames that follow the reply, so listeners see the message before its acks.
       const info = content.media ? { mimetype: content.media.mimetype, filename: content.media.filename, size: content.media.data.length } : null;
-      this.#enqueue(generation, () => this.#events.emit({ type: 'message', message, media: info, redelivery: false }));
+      this.#events.enqueue(() => this.#events.emit({ type: 'message', message, media: info, redelivery: false }), run);
     });
     if (!out.sent) throw new AppError(ErrorCodes.ENGINE, 'The send reply was not decoded');
     return out.sent;
@@ -218,7 +212,7 @@ export class SandboxEngine implements Engine {
     const ws = new WebSocket(this.#url, { maxPayload: MAX_FRAME_BYTES, handshakeTimeout: 10_000 });
     const conn: Connection = { ws, terminal: null, heartbeat: null, alive: true, ready: false };
     this.#conn = conn;
-    this.#setState('connecting');
+    this.#events.setState('connecting');
     ws.on('open', () => {
       this.#send(conn, { type: 'hello', credentials: this.#credentials });
       this.#startHeartbeat(conn);
@@ -270,21 +264,21 @@ export class SandboxEngine implements Engine {
         // Taken at once, like `logged_out` above, so a later logout cannot be undone by a queued event.
         this.#credentials = frame.credentials;
         this.#me = frame.me;
-        this.#enqueue(this.#generation, () => this.#handleEvent(conn, frame));
+        this.#events.enqueue(() => this.#handleEvent(conn, frame));
         return;
       case 'ready':
         conn.ready = true;
-        this.#enqueue(this.#generation, () => this.#handleEvent(conn, frame));
+        this.#events.enqueue(() => this.#handleEvent(conn, frame));
         return;
       default:
-        this.#enqueue(this.#generation, () => this.#handleEvent(conn, frame));
+        this.#events.enqueue(() => this.#handleEvent(conn, frame));
     }
   }
 
   async #handleEvent(conn: Connection, frame: Exclude<ServerFrame, ServerReply | { type: 'link_failed' | 'conflict' | 'logged_out' }>): Promise<void> {
     switch (frame.type) {
       case 'qr':
-        await this.#transition('qr');
+        await this.#events.transition('qr');
         return this.#events.emit({ type: 'qr', qr: frame.qr, index: frame.index, expiresInMs: frame.expiresInMs });
       case 'authenticated':
         return this.#events.emit({ type: 'authenticated', credentials: frame.credentials });
@@ -294,7 +288,7 @@ export class SandboxEngine implements Engine {
       }
       case 'ready':
         this.#attempt = 0;
-        await this.#transition('connected');
+        await this.#events.transition('connected');
         return this.#events.emit({ type: 'ready', me: this.#requireMe() });
       case 'message': {
         const delivered = this.#deliver(conn, frame.message, frame.redelivery);
@@ -317,9 +311,7 @@ export class SandboxEngine implements Engine {
    * database round trip per message. At most MAX_UNACKED_DELIVERIES wait at once.
    */
   async #pipeline(delivered: Promise<void>): Promise<void> {
-    const tracked: Promise<void> = delivered.finally(() => this.#unacked.delete(tracked));
-    this.#unacked.add(tracked);
-    if (this.#unacked.size >= MAX_UNACKED_DELIVERIES) await Promise.race(this.#unacked);
+    await this.#unacked.admit(delivered);
   }
 
   /** Persist, then ack: the ack goes out only when every listener resolved. */
@@ -344,9 +336,9 @@ export class SandboxEngine implements Engine {
     if (terminal === 'logged_out') this.#credentials = null;
     if (terminal !== null) this.#running = false;
     else this.#scheduleReconnect();
-    this.#enqueue(this.#generation, async () => {
+    this.#events.enqueue(async () => {
       await this.#events.emit({ type: 'disconnected', reason: terminal ?? 'network', willReconnect: terminal === null });
-      await this.#transition(terminal === null ? 'reconnecting' : 'disconnected');
+      await this.#events.transition(terminal === null ? 'reconnecting' : 'disconnected');
     });
   }
 
@@ -389,32 +381,8 @@ export class SandboxEngine implements Engine {
     return this.#me;
   }
 
-  /** State change from outside the event queue: reported in order with the events before it. */
-  #setState(state: EngineState): void {
-    this.#enqueue(this.#generation, () => this.#transition(state));
-  }
 
-  /**
-   * State change from inside the event queue. `state` is what listeners were last told, so it lags
-   * the socket while a listener is busy; requests check the socket itself.
-   */
-  async #transition(state: EngineState): Promise<void> {
-    if (this.#state === state) return;
-    this.#state = state;
-    await this.#events.emit({ type: 'state', state });
-  }
 
-  #enqueue(generation: number, task: () => Promise<void>): void {
-    this.#queue = this.#queue.then(async () => {
-      if (generation !== this.#generation) return;
-      try {
-        await task();
-      } catch (err) {
-        // Listener failures of non-message events: the engine keeps going; the actor sees its own error.
-        this.#log.warn({ err }, 'engine listener failed');
-      }
-    });
-  }
 }
 
 async function closeSocket(conn: Connection): Promise<void> {

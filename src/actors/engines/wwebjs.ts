@@ -2,7 +2,6 @@ import { mkdir } from 'node:fs/promises';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
 import type { Logger } from '../../domain/log.js';
 import {
-  EngineEventHub,
   type DisconnectReason,
   type Engine,
   type EngineEvent,
@@ -15,6 +14,7 @@ import {
   type ProfilePhoto,
   type SentMessage,
 } from './engine.js';
+import { EngineEvents } from './engine-events.js';
 import { assertChromium, findSetpriv } from './wwebjs-chromium.js';
 import * as commands from './wwebjs-commands.js';
 import { profileDir, removeProfile, sessionName, type WwebjsAuth } from './wwebjs-auth.js';
@@ -42,25 +42,22 @@ export class WwebjsEngine implements Engine {
   readonly #auth: WwebjsAuth;
   readonly #proxy: WwebjsEngineOptions['proxy'];
   readonly #reaper: BrowserReaper;
-  readonly #events = new EngineEventHub();
+  readonly #events: EngineEvents;
   readonly #profileDir: string;
   #library: WwebjsLibrary | undefined;
   #setpriv: string | null | undefined;
   #credentials: string | null;
-  #state: EngineState = 'stopped';
   #run: WwebjsRun | null = null;
   #running = false;
   #loggingOut = false;
-  /** Bumped by stop() and logout(): queued work of an earlier run is dropped instead of emitted. */
-  #generation = 0;
   #attempt = 0;
   #reconnectTimer: NodeJS.Timeout | null = null;
-  #queue: Promise<void> = Promise.resolve();
   #stopping: Promise<void> | null = null;
 
   constructor(opts: WwebjsEngineOptions) {
     this.tenantId = opts.tenantId;
     this.#log = opts.log;
+    this.#events = new EngineEvents(opts.log);
     this.#credentials = opts.credentials;
     this.#opts = resolveOptions(opts);
     this.#auth = opts.auth;
@@ -72,7 +69,7 @@ export class WwebjsEngine implements Engine {
   }
 
   get state(): EngineState {
-    return this.#state;
+    return this.#events.state;
   }
 
   get credentials(): string | null {
@@ -127,17 +124,13 @@ export class WwebjsEngine implements Engine {
   async #shutdown(): Promise<void> {
     const run = this.#halt();
     if (run) await this.#teardown(run, { saveSession: true });
-    if (this.#state !== 'stopped') {
-      this.#state = 'stopped';
-      // Emitted directly: the queue belongs to the run that just ended.
-      await this.#events.emit({ type: 'state', state: 'stopped' }).catch((err: unknown) => this.#log.warn({ err }, 'engine listener failed'));
-    }
+    await this.#events.stopped();
   }
 
   /** Ends the current run's claim on the engine: no more reconnects, its queued events dropped. */
   #halt(): WwebjsRun | null {
     this.#running = false;
-    this.#generation += 1;
+    this.#events.endRun();
     if (this.#reconnectTimer) clearTimeout(this.#reconnectTimer);
     this.#reconnectTimer = null;
     const run = this.#run;
@@ -153,7 +146,7 @@ export class WwebjsEngine implements Engine {
   async logout(): Promise<void> {
     this.#loggingOut = true;
     try {
-      const connected = this.#state === 'connected';
+      const connected = this.#events.state === 'connected';
       const run = this.#halt();
       if (run && connected) {
         run.unlinked = true;
@@ -167,11 +160,11 @@ export class WwebjsEngine implements Engine {
     } finally {
       this.#loggingOut = false;
     }
-    this.#enqueue(this.#generation, async () => {
+    this.#events.enqueue(async () => {
       await this.#events.emit({ type: 'disconnected', reason: 'logged_out', willReconnect: false, detail: 'logged out on request' });
-      await this.#transition('disconnected');
+      await this.#events.transition('disconnected');
     });
-    await this.#queue;
+    await this.#events.drained();
   }
 
   async #forgetLogin(): Promise<void> {
@@ -193,7 +186,7 @@ export class WwebjsEngine implements Engine {
 
   async requestPairingCode(phoneNumber: string): Promise<string> {
     const run = this.#run;
-    if (!run || this.#state !== 'qr') {
+    if (!run || this.#events.state !== 'qr') {
       throw new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'A pairing code needs a session waiting to be linked (showing a QR code)');
     }
     return commands.requestPairingCode(this.#contextOf(run), phoneNumber);
@@ -201,7 +194,7 @@ export class WwebjsEngine implements Engine {
 
   #commandContext(): commands.CommandContext {
     const run = this.#run;
-    if (!run || this.#state !== 'connected') throw new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'The WhatsApp session is not connected');
+    if (!run || this.#events.state !== 'connected') throw new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'The WhatsApp session is not connected');
     return this.#contextOf(run);
   }
 
@@ -213,7 +206,7 @@ export class WwebjsEngine implements Engine {
   // ---- runs -----------------------------------------------------------------------------------
 
   #launch(): void {
-    this.#setState('connecting');
+    this.#events.setState('connecting');
     void this.#runClient().catch((err: unknown) => this.#launchFailed(err));
   }
 
@@ -227,9 +220,9 @@ export class WwebjsEngine implements Engine {
     }
     if (!this.#running) return;
     this.#running = false;
-    this.#enqueue(this.#generation, async () => {
+    this.#events.enqueue(async () => {
       await this.#events.emit({ type: 'disconnected', reason: 'start_failed', willReconnect: false, detail: startFailureOf(err).detail });
-      await this.#transition('disconnected');
+      await this.#events.transition('disconnected');
     });
   }
 
@@ -311,9 +304,9 @@ export class WwebjsEngine implements Engine {
     this.#run = null;
     if (retry) this.#scheduleReconnect();
     else this.#running = false;
-    this.#enqueue(this.#generation, async () => {
+    this.#events.enqueue(async () => {
       await this.#events.emit({ type: 'disconnected', reason: why.reason, willReconnect: retry, detail: why.detail });
-      await this.#transition(retry ? 'reconnecting' : 'disconnected');
+      await this.#events.transition(retry ? 'reconnecting' : 'disconnected');
     });
   }
 
@@ -359,9 +352,9 @@ export class WwebjsEngine implements Engine {
   #runEvents(run: WwebjsRun): RunEvents {
     return {
       isCurrent: () => this.#run === run && run.teardown === null,
-      enqueue: (task) => this.#enqueue(this.#generation, task),
+      enqueue: (task) => this.#events.enqueue(task),
       emit: (event: EngineEvent) => this.#events.emit(event),
-      transition: (state) => this.#transition(state),
+      transition: (state) => this.#events.transition(state),
       log: this.#log,
       backfill: this.#opts.backfill,
       onAuthenticated: () => {
@@ -383,7 +376,7 @@ export class WwebjsEngine implements Engine {
     if (run.health) clearInterval(run.health);
     const { intervalMs, timeoutMs } = this.#opts.health;
     run.health = setInterval(() => {
-      if (this.#run !== run || this.#state !== 'connected') return;
+      if (this.#run !== run || this.#events.state !== 'connected') return;
       withTimeout(run.client.getState(), timeoutMs, () => new Error(`no answer within ${timeoutMs} ms`)).then(
         (state) => {
           if (state === null || state === undefined) void this.#failRun(run, { reason: 'unresponsive', detail: 'WhatsApp Web reports no connection state' });
@@ -395,24 +388,6 @@ export class WwebjsEngine implements Engine {
 
   // ---- event queue ------------------------------------------------------------------------------
 
-  #setState(state: EngineState): void {
-    this.#enqueue(this.#generation, () => this.#transition(state));
-  }
 
-  async #transition(state: EngineState): Promise<void> {
-    if (this.#state === state) return;
-    this.#state = state;
-    await this.#events.emit({ type: 'state', state });
-  }
 
-  #enqueue(generation: number, task: () => Promise<void>): void {
-    this.#queue = this.#queue.then(async () => {
-      if (generation !== this.#generation) return;
-      try {
-        await task();
-      } catch (err) {
-        this.#log.warn({ err }, 'engine listener failed');
-      }
-    });
-  }
 }
