@@ -23,7 +23,8 @@ export type ErrorBody = Static<typeof ErrorBody>;
 /** Reference to the shared schema (registered once with `app.addSchema(ErrorBody)`). */
 export const ErrorRef = Type.Ref(ErrorBody);
 
-type Mapping = { status: number; publicMessage?: string };
+/** `retryAfterS`: sent as Retry-After with a 503 when the error itself names no time. */
+type Mapping = { status: number; publicMessage?: string; retryAfterS?: number };
 
 /**
  * Code -> status. A `publicMessage` replaces the error's own message: every 5xx has one, so nothing
@@ -46,9 +47,20 @@ const STATUS_BY_CODE: Record<ErrorCode, Mapping> = {
   [ErrorCodes.ACTOR_TIMEOUT]: { status: 504, publicMessage: 'The WhatsApp session did not answer in time' },
   [ErrorCodes.CONFIG_INVALID]: internal(),
   [ErrorCodes.STALE_EPOCH]: internal(),
-  [ErrorCodes.ACTOR_DIED]: internal(),
-  [ErrorCodes.ACTOR_STOPPED]: internal(),
-  [ErrorCodes.MAILBOX_FULL]: internal(),
+  // The session's actor ended (crashed, or stopped) while handling the command: the supervisor brings it
+  // back, so the command may be retried shortly (a send with the same Idempotency-Key is sent once).
+  [ErrorCodes.ACTOR_DIED]: {
+    status: 503,
+    publicMessage: 'The WhatsApp session restarted while handling this request; try again shortly',
+    retryAfterS: 2,
+  },
+  [ErrorCodes.ACTOR_STOPPED]: {
+    status: 503,
+    publicMessage: 'The WhatsApp session stopped while handling this request; try again shortly',
+    retryAfterS: 2,
+  },
+  // More commands are waiting for this session than its mailbox holds: back off.
+  [ErrorCodes.MAILBOX_FULL]: { status: 503, publicMessage: 'The WhatsApp session is busy; try again shortly', retryAfterS: 1 },
   [ErrorCodes.ACTOR_FAILED]: internal(),
   [ErrorCodes.ENGINE]: internal(),
   [ErrorCodes.LEASE_LOST]: internal(),
@@ -109,7 +121,7 @@ export function handleError(err: unknown, request: FastifyRequest, reply: Fastif
   if (body.statusCode >= 500) request.log.error({ err, code: body.code }, 'request failed');
   else request.log.debug({ code: body.code, statusCode: body.statusCode }, 'request rejected');
   // A session whose owner node is gone is back on another node within the lease TTL: say when to retry.
-  const retryAfterS = isAppError(err) ? err.details?.retryAfterS : undefined;
+  const retryAfterS = isAppError(err) ? (err.details?.retryAfterS ?? STATUS_BY_CODE[err.code].retryAfterS) : undefined;
   if (body.statusCode === 503 && typeof retryAfterS === 'number') reply.header('retry-after', String(retryAfterS));
   return reply.code(body.statusCode).type('application/json; charset=utf-8').send(body);
 }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { AppError, ErrorCodes, StoreUnavailableError, type ErrorCode } from '../../../src/domain/errors.js';
-import { errorResponses, statusForCode, toErrorBody } from '../../../src/http/errors.js';
+import Fastify from 'fastify';
+import { errorResponses, handleError, statusForCode, toErrorBody } from '../../../src/http/errors.js';
 
 describe('HTTP error table', () => {
   const expected: [ErrorCode, number][] = [
@@ -15,7 +16,9 @@ describe('HTTP error table', () => {
     [ErrorCodes.ACTOR_TIMEOUT, 504],
     [ErrorCodes.OWNER_UNAVAILABLE, 503],
     [ErrorCodes.STALE_EPOCH, 500],
-    [ErrorCodes.ACTOR_DIED, 500],
+    [ErrorCodes.ACTOR_DIED, 503],
+    [ErrorCodes.ACTOR_STOPPED, 503],
+    [ErrorCodes.MAILBOX_FULL, 503],
     [ErrorCodes.ENGINE, 500],
     [ErrorCodes.INTERNAL, 500],
   ];
@@ -70,5 +73,34 @@ describe('HTTP error table', () => {
 
   it('declares the requested error responses plus 500', () => {
     expect(Object.keys(errorResponses(400, 404)).sort()).toEqual(['400', '404', '500']);
+  });
+});
+
+describe('Retry-After on a 503', () => {
+  it('says when to retry a command whose session restarted under it, or whose session is busy', async () => {
+    const app = Fastify();
+    app.setErrorHandler(handleError);
+    app.get('/died', async () => {
+      throw new AppError(ErrorCodes.ACTOR_DIED, 'the session ended before answering (out of memory)');
+    });
+    app.get('/busy', async () => {
+      throw new AppError(ErrorCodes.MAILBOX_FULL, 'mailbox full');
+    });
+    app.get('/owner', async () => {
+      throw new AppError(ErrorCodes.OWNER_UNAVAILABLE, 'owner gone', { details: { retryAfterS: 7 } });
+    });
+    try {
+      const died = await app.inject({ method: 'GET', url: '/died' });
+      expect(died.statusCode).toBe(503);
+      expect(died.headers['retry-after']).toBe('2');
+      expect(died.json()).toMatchObject({ code: 'WA_ACTOR_DIED', message: 'The WhatsApp session restarted while handling this request; try again shortly' });
+      expect(died.body).not.toContain('out of memory');
+      const busy = await app.inject({ method: 'GET', url: '/busy' });
+      expect([busy.statusCode, busy.headers['retry-after']]).toEqual([503, '1']);
+      const owner = await app.inject({ method: 'GET', url: '/owner' });
+      expect([owner.statusCode, owner.headers['retry-after']]).toEqual([503, '7']);
+    } finally {
+      await app.close();
+    }
   });
 });
