@@ -16,11 +16,9 @@ COPY package.json package-lock.json .puppeteerrc.cjs ./
 COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
-# The web console (vite -> dist/console) and the server as JavaScript (tsc -> build/src, the same tree
-# as src/, with the non-TypeScript assets beside it: SQL migrations, the demo page ...).
+# The web console (vite -> dist/console) and the server as JavaScript (scripts/build-server.ts ->
+# build/src, the same tree as src/ with the assets beside it, the two actor entries bundled).
 RUN npm run build \
- && npx tsc -p tsconfig.build.json \
- && (cd src && find . -type f ! -name '*.ts' -exec cp --parents {} ../build/src/ \;) \
  && npm prune --omit=dev --no-audit --no-fund
 
 FROM ${NODE_IMAGE}

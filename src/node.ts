@@ -1,3 +1,4 @@
+import { existsSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { actorIsolation, actorMemoryMb, type Config } from './config.js';
@@ -60,7 +61,13 @@ export interface StartNodeOptions {
   actors?: { isolation?: Isolation; behaviorModule?: string };
 }
 
-const DEFAULT_CONSOLE_DIR = fileURLToPath(new URL('../dist/console', import.meta.url));
+/**
+ * The built console (vite -> dist/console): beside src/ when running from sources and in the container
+ * image (/app/src, /app/dist/console), two levels up from build/src after `npm run build`.
+ */
+const DEFAULT_CONSOLE_DIR = [new URL('../dist/console', import.meta.url), new URL('../../dist/console', import.meta.url)]
+  .map((url) => fileURLToPath(url))
+  .find((dir) => existsSync(dir)) ?? fileURLToPath(new URL('../dist/console', import.meta.url));
 
 /**
  * The composition root of one node: config -> store -> supervisor -> sessions -> http + realtime. Used
