@@ -22,6 +22,8 @@ export interface LoadResult {
   non2xx: number;
   errors: number;
   total: number;
+  /** Responses per HTTP status, e.g. { '201': 5000, '503': 12 }: what a non-2xx count was. */
+  statusCodes: Record<string, number>;
 }
 
 /** One autocannon run (keep-alive connections, no pipelining). */
@@ -48,5 +50,6 @@ export async function load(opts: {
     non2xx: result.non2xx,
     errors: result.errors,
     total: result.requests.total,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, stat]) => [code, stat?.count ?? 0])),
   };
 }

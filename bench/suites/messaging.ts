@@ -191,6 +191,10 @@ async function loadAll(targets: { url: string; headers: Record<string, string>; 
     non2xx: results.reduce((n, r) => n + r.non2xx, 0),
     errors: results.reduce((n, r) => n + r.errors, 0),
     total: results.reduce((n, r) => n + r.total, 0),
+    statusCodes: results.reduce<Record<string, number>>((all, r) => {
+      for (const [code, n] of Object.entries(r.statusCodes)) all[code] = (all[code] ?? 0) + n;
+      return all;
+    }, {}),
   };
 }
 
@@ -228,7 +232,7 @@ export const outboundSuite: Suite = {
     for (let run = 0; run < ctx.runs; run++) {
       ctx.step(`outbound: run ${run + 1}/${ctx.runs}`);
       const r = await loadAll(gateway, CONNECTIONS_PER_TENANT, durationS);
-      if (r.non2xx > 0 || r.errors > 0) throw new Error(`gateway send: ${r.non2xx} non-2xx, ${r.errors} errors`);
+      if (r.non2xx > 0 || r.errors > 0) throw new Error(`gateway send: ${r.non2xx} non-2xx, ${r.errors} errors (by status: ${JSON.stringify(r.statusCodes)})`);
       ours.push(r);
       base.push(await loadAll(direct, CONNECTIONS_PER_TENANT, durationS));
     }

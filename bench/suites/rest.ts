@@ -77,7 +77,7 @@ export const restSuite: Suite = {
         // Interleaved, so a noisy moment on the shared machine hits every server alike.
         for (const s of ['gateway', 'bare', 'seed'] as const) {
           const r = await load({ url: `${urls[s]}${e.path}`, connections: CONNECTIONS, durationS, headers });
-          if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s} ${e.name}: ${r.non2xx} non-2xx, ${r.errors} errors`);
+          if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s} ${e.name}: ${r.non2xx} non-2xx, ${r.errors} errors (by status: ${JSON.stringify(r.statusCodes)})`);
           per[s].push(r);
         }
       }
