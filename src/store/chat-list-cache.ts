@@ -15,8 +15,9 @@ import type { Chat } from '../domain/types.js';
  *   global generations, compared before storing);
  * - notifications missed while the listening connection is down: the cache serves nothing until it
  *   listens again, and starts empty then;
- * - a write path nobody thought of: there is none outside the trigger, and entries also expire after
- *   `maxAgeMs` as a last guard.
+ * - a listening connection that dies silently (a network partition without a reset: TCP keepalive
+ *   takes minutes to notice) or a write path nobody thought of (there is none outside the trigger):
+ *   entries also expire after `maxAgeMs` (10 s), which bounds how stale a list can be in those cases.
  */
 export interface ChatListCache {
   /** The cached list for (tenant, key), or what `load` reads (then kept, if nothing changed meanwhile). */
@@ -57,7 +58,7 @@ interface Entry {
 export async function createChatListCache(opts: ChatListCacheOptions): Promise<ChatListCache> {
   const log = opts.log.child({ component: 'chat-list-cache' });
   const maxEntries = opts.maxEntries ?? 10_000;
-  const maxAgeMs = opts.maxAgeMs ?? 60_000;
+  const maxAgeMs = opts.maxAgeMs ?? 10_000;
   const retryMs = opts.retryMs ?? 250;
   const prefix = `${opts.schema}/`;
   // Per tenant, its lists by key; a tenant is moved to the end when its lists are used (oldest first out).
