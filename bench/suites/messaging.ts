@@ -127,9 +127,11 @@ export const inboundSuite: Suite = {
       ctx.step(`inbound: run ${run + 1}/${ctx.runs} (${count} messages at ${TARGET_RATE}/s, then the bare baseline)`);
       const tag = `r${run}x${Date.now().toString(36)}`;
       await Promise.all(clients.map((c) => c.request('reset', { tag })));
+      const before = await persistStats(stack.node.info.url);
       const b = await blast(gatewayRoutes, tag, count, TARGET_RATE);
       const receipts = await collect(clients, b.accepted, 10_000);
       await stack.node.request('drain');
+      ctx.note(`inbound run ${run + 1}: ${describePersist(before, await persistStats(stack.node.info.url))}`);
       const [row] = await sql<{ n: string }[]>`SELECT count(*) AS n FROM messages WHERE body LIKE ${`${tag}:%`} AND NOT from_me`;
       ours.push(summarize(b, receipts, Number(row?.n ?? 0)));
 
@@ -182,6 +184,25 @@ export const inboundSuite: Suite = {
 };
 
 /** Several autocannon instances at once (one per tenant): summed req/s, median of their p50/p99. */
+interface PersistStats {
+  batches: number;
+  messages: number;
+  seconds: number;
+}
+
+/** The node's own persistence metrics (wa_persist_batch_*): how the writes were batched and how long each took. */
+async function persistStats(nodeUrl: string): Promise<PersistStats> {
+  const text = await (await fetch(`${nodeUrl}/metrics`)).text();
+  const value = (name: string): number => Number(new RegExp(`^${name}(?:\\{[^}]*\\})? ([0-9.e+-]+)$`, 'm').exec(text)?.[1] ?? 0);
+  return { batches: value('wa_persist_batch_size_count'), messages: value('wa_persist_batch_size_sum'), seconds: value('wa_persist_batch_duration_seconds_sum') };
+}
+
+function describePersist(a: PersistStats, b: PersistStats): string {
+  const batches = b.batches - a.batches;
+  if (batches === 0) return 'no batches';
+  return `${batches} batches, ${((b.messages - a.messages) / batches).toFixed(1)} messages each, ${(((b.seconds - a.seconds) / batches) * 1000).toFixed(1)} ms per batch commit`;
+}
+
 async function loadAll(targets: { url: string; headers: Record<string, string>; body: string }[], connections: number, durationS: number): Promise<LoadResult> {
   const results = await Promise.all(targets.map((t) => load({ ...t, method: 'POST', connections, durationS })));
   return {

@@ -95,13 +95,15 @@ async function selectPage(tx: TxSql, tenantId: string, chatId: string, cursor: C
 /** Inserts new messages (redeliveries are skipped) and returns the ids that were new. */
 async function insertNew(tx: TxSql, tenantId: string, messages: Message[]): Promise<Set<string>> {
   const chatIds = [...new Set(messages.map((m) => m.chatId))];
-  await tx`
+  // Both statements go out together (postgres.js pipelines a transaction's queries); they run in order,
+  // so the chats exist before the messages that reference them.
+  const chatsCreated = tx`
     INSERT INTO chats (tenant_id, id)
     SELECT ${tenantId}, c FROM unnest(${chatIds}::text[]) AS c
-    ON CONFLICT (tenant_id, id) DO NOTHING`;
+    ON CONFLICT (tenant_id, id) DO NOTHING`.execute();
   // `ord` keeps the batch order, so seq (the tie-breaker of equal timestamps) follows arrival order.
   const json = JSON.stringify(messages.map((m, ord) => ({ ...m, ord })));
-  const inserted = await tx`
+  const messagesInserted = tx`
     INSERT INTO messages (tenant_id, wa_message_id, chat_id, from_me, sender, body, type, has_media, ack, sent_at)
     SELECT ${tenantId}, r.id, r."chatId", r."fromMe", r."from", r.body, r.type, r."hasMedia", r.ack, r."timestamp"
     FROM jsonb_to_recordset(${json}::text::jsonb) AS r(
@@ -109,7 +111,8 @@ async function insertNew(tx: TxSql, tenantId: string, messages: Message[]): Prom
       ack smallint, "timestamp" timestamptz, ord integer)
     ORDER BY r.ord
     ON CONFLICT (tenant_id, wa_message_id) DO NOTHING
-    RETURNING wa_message_id`;
+    RETURNING wa_message_id`.execute();
+  const [, inserted] = await Promise.all([chatsCreated, messagesInserted]);
   return new Set(parseRows(Type.Object({ wa_message_id: Type.String() }), inserted, 'message id').map((r) => r.wa_message_id));
 }
 
@@ -175,15 +178,22 @@ export function createMessageRepo(sql: Sql, onEvents?: EventListener): MessageRe
       for (const m of messages) if (!firstById.has(m.id)) firstById.set(m.id, { ...m, body: storableText(m.body), from: storableText(m.from) });
       const batch = [...firstById.values()];
       const { stored, events } = await withTenant(sql, tenantId, async (tx) => {
-        await checkFence(tx, tenantId, fence);
-        const fresh = await insertNew(tx, tenantId, batch);
+        // The fence check and the inserts go out together: one round trip for the three statements. They
+        // run in order; when the fence refuses the write, the transaction rolls back with the inserts.
+        const [fenced, written] = await Promise.allSettled([checkFence(tx, tenantId, fence), insertNew(tx, tenantId, batch)]);
+        if (fenced.status === 'rejected') throw fenced.reason;
+        if (written.status === 'rejected') throw written.reason;
+        const fresh = written.value;
         if (fresh.size === 0) return { stored: [], events: [] };
         // The bytes of new messages in the same transaction: a message is never stored without them.
         for (const file of media) if (fresh.has(file.messageId)) await writeMedia(tx, tenantId, file);
-        await updateChats(tx, tenantId, [...fresh]);
         const inserted = batch.filter((m) => fresh.has(m.id));
-        // Outbox, same transaction: each new message, then each touched chat as it is now.
-        const chats = await chatsByIds(tx, tenantId, [...new Set(inserted.map((m) => m.chatId))]);
+        // Outbox, same transaction: each new message, then each touched chat as it is now (read after the
+        // update, which runs first on the connection; both go out together).
+        const [, chats] = await Promise.all([
+          updateChats(tx, tenantId, [...fresh]),
+          chatsByIds(tx, tenantId, [...new Set(inserted.map((m) => m.chatId))]),
+        ]);
         const messageEvents = inserted.map((m): NewEvent => ({ name: 'message', chatId: m.chatId, payload: m }));
         return { stored: inserted, events: await appendEvents(tx, tenantId, [...messageEvents, ...chatUpdatedEvents(chats)]) };
       });
