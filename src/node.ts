@@ -88,7 +88,13 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
     let realtime: Realtime | undefined;
     // Every node delivers webhooks from the shared outbox and prunes it (docs/webhooks.md); both start
     // once the node listens.
-    const webhooks = createWebhookWorker({ queue: createWebhookQueue(db.sql), nodeId, log, options: webhookOptionsFromConfig(config) });
+    const webhooks = createWebhookWorker({
+      queue: createWebhookQueue(db.sql),
+      nodeId,
+      log,
+      options: webhookOptionsFromConfig(config),
+      onAttempt: (result) => metrics.webhookAttempt(result.outcome, result.durationMs / 1000),
+    });
     cleanups.unshift(() => webhooks.close());
     // Every stored event (messages, acks, chats, statuses, QR codes) is published from here, after its
     // transaction committed: nobody sees what is not stored, and each carries its outbox id and seq.

@@ -44,3 +44,11 @@ export interface HttpMetricsHooks {
   /** `route` is the route pattern (`/api/chats/:chatId/messages`), never the raw URL. */
   httpRequest(method: string, route: string, status: number, seconds: number): void;
 }
+
+/** How a webhook delivery attempt ended: delivered, to be retried, or given up for good. */
+export type WebhookOutcome = 'succeeded' | 'retry' | 'failed';
+
+/** Reported by the webhook worker (src/webhooks) for every attempt it records. */
+export interface WebhookMetricsHooks {
+  webhookAttempt(outcome: WebhookOutcome, seconds: number): void;
+}

@@ -7,6 +7,8 @@ import type {
   MessageDirection,
   RealtimeMetricsHooks,
   SessionMetricsHooks,
+  WebhookMetricsHooks,
+  WebhookOutcome,
 } from './hooks.js';
 import { observeSupervisor, type SupervisorSource } from './observe-supervisor.js';
 
@@ -19,7 +21,7 @@ const SECONDS_FAST = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25
 const SECONDS_COMMAND = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 const BATCH_SIZES = [1, 2, 5, 10, 20, 50, 100, 200, 500];
 
-export interface Metrics extends SessionMetricsHooks, LeaseMetricsHooks, RealtimeMetricsHooks, HttpMetricsHooks {
+export interface Metrics extends SessionMetricsHooks, LeaseMetricsHooks, RealtimeMetricsHooks, HttpMetricsHooks, WebhookMetricsHooks {
   /** This node's own registry (never prom-client's global one): two nodes in one process do not mix. */
   readonly registry: Registry;
   /** Content-Type of `render()`'s text (Prometheus text format 0.0.4). */
@@ -104,6 +106,13 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     labelNames: ['reason'],
     registers,
   });
+  const webhookAttempts = new Histogram({
+    name: 'wa_webhook_attempt_duration_seconds',
+    help: 'Webhook delivery attempts made by this node, by outcome (succeeded, retry, failed: given up), and how long each request took.',
+    labelNames: ['outcome'],
+    buckets: SECONDS_FAST,
+    registers,
+  });
   let realtime: { connectedClients(): number } | undefined;
   new Gauge({
     name: 'wa_socketio_connected_clients',
@@ -150,6 +159,9 @@ export function createMetrics(opts: MetricsOptions = {}): Metrics {
     eventEmitted: (name: string) => eventsEmitted.inc({ event: name }),
     httpRequest(method: string, route: string, status: number, seconds: number) {
       httpSeconds.observe({ method, route, status: String(status) }, seconds);
+    },
+    webhookAttempt(outcome: WebhookOutcome, seconds: number) {
+      webhookAttempts.observe({ outcome }, seconds);
     },
 
     observeSupervisor(supervisor) {

@@ -55,5 +55,13 @@ describe('webhooks on a running node', () => {
     );
     const delivered = deliveries.body.deliveries.find((d) => d.eventId === message.json.id);
     expect(delivered).toMatchObject({ state: 'succeeded', attempts: [{ statusCode: 200 }] });
+
+    // Every recorded attempt is counted on the node's /metrics, by outcome (right after it is recorded).
+    const succeeded = async (): Promise<number> => {
+      const metrics = await (await fetch(`${stack.url}/metrics`)).text();
+      return Number(/^wa_webhook_attempt_duration_seconds_count\{outcome="succeeded"\} (\d+)$/m.exec(metrics)?.[1] ?? 0);
+    };
+    for (let i = 0; i < 50 && (await succeeded()) < 2; i++) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(await succeeded()).toBeGreaterThanOrEqual(2); // the message and at least one status
   });
 });

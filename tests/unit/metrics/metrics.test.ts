@@ -44,6 +44,8 @@ describe('metrics', () => {
     m.leaseLost('fenced');
     m.eventEmitted('message');
     m.httpRequest('GET', '/api/chats/:chatId/messages', 200, 0.003);
+    m.webhookAttempt('succeeded', 0.012);
+    m.webhookAttempt('retry', 10);
     m.sessionStatus(TENANT, 'connected');
     m.observeRealtime({ connectedClients: () => 4 });
     const text = await m.render();
@@ -58,6 +60,8 @@ describe('metrics', () => {
     expect(sample(text, 'wa_socketio_events_emitted_total{event="message"}')).toBe(1);
     expect(sample(text, 'wa_socketio_connected_clients')).toBe(4);
     expect(sample(text, 'wa_http_request_duration_seconds_count{method="GET",route="/api/chats/:chatId/messages",status="200"}')).toBe(1);
+    expect(sample(text, 'wa_webhook_attempt_duration_seconds_count{outcome="succeeded"}')).toBe(1);
+    expect(sample(text, 'wa_webhook_attempt_duration_seconds_count{outcome="retry"}')).toBe(1);
     expect(sample(text, 'wa_sessions{status="connected"}')).toBe(1);
     expect(sample(text, 'wa_sessions{status="qr"}')).toBe(0);
     expect(text).not.toContain(TENANT);
