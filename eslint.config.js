@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['.puppeteerrc.cjs', 'node_modules/**', 'data/**', 'dist/**', 'coverage/**', 'test-results/**', 'bench/results/**'] },
+  { ignores: ['.puppeteerrc.cjs', 'node_modules/**', 'data/**', 'dist/**', 'build/**', 'coverage/**', 'test-results/**', 'bench/results/**'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
