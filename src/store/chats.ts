@@ -84,6 +84,21 @@ export function createChatRepo(sql: Sql, onEvents?: EventListener, cache?: ChatL
       });
     },
 
+    async access(tenantId, chatId, userId) {
+      // A user id that is not a UUID names nobody: never assigned (and no 22P02 from the uuid column).
+      const user = userId !== null && isUuid(userId) ? userId : null;
+      return withTenant(sql, tenantId, async (tx) => {
+        const rows = await tx`
+          SELECT
+            EXISTS (SELECT 1 FROM chats WHERE tenant_id = ${tenantId} AND id = ${chatId}) AS exists,
+            (${user}::uuid IS NOT NULL AND EXISTS (
+              SELECT 1 FROM chat_permissions WHERE tenant_id = ${tenantId} AND chat_id = ${chatId} AND user_id = ${user}::uuid
+            )) AS assigned`;
+        const row = parseRow(Type.Object({ exists: Type.Boolean(), assigned: Type.Boolean() }), rows, 'chat access');
+        return { exists: row?.exists ?? false, assigned: row?.assigned ?? false };
+      });
+    },
+
     async upsertMany(tenantId, chats) {
       if (chats.length === 0) return;
       // One statement for the batch: jsonb_to_recordset turns the array into rows (PG 9.4+, so PG15 and

@@ -72,6 +72,11 @@ export interface ChatRepo {
   /** Employee view: only chats assigned to `userId`, most recent first. */
   listForUser(tenantId: string, userId: string): Promise<Chat[]>;
   find(tenantId: string, chatId: string): Promise<Chat | null>;
+  /**
+   * What the access rule needs, in one read: whether the chat exists, and (for `userId`, an employee)
+   * whether it is assigned to that user. `userId` null (an admin): `assigned` is false.
+   */
+  access(tenantId: string, chatId: string, userId: string | null): Promise<{ exists: boolean; assigned: boolean }>;
   /** Insert or update chats (name, isGroup, unread, last message). Used by tests now, by actors later. */
   upsertMany(tenantId: string, chats: Chat[]): Promise<void>;
 }

@@ -1,6 +1,5 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
-import { ErrorCodes, ForbiddenError, NotFoundError, UnauthenticatedError, isAppError } from '../../domain/errors.js';
-import type { Chat } from '../../domain/types.js';
+import { ErrorCodes, ForbiddenError, UnauthenticatedError, isAppError } from '../../domain/errors.js';
 import type { Store } from '../../store/types.js';
 import { ErrorRef } from '../errors.js';
 import { chatAccessError, decideChatAccess } from './access.js';
@@ -88,15 +87,9 @@ export function principalOf(request: FastifyRequest): Principal {
   return request.principal;
 }
 
-/** Applies the chat access rule for the caller; returns the chat when allowed. */
-export async function requireChatAccess(store: Store, principal: Principal, chatId: string): Promise<Chat> {
-  const [chat, assigned] = await Promise.all([
-    store.chats.find(principal.tenantId, chatId),
-    principal.role === 'employee' ? store.permissions.has(principal.tenantId, principal.userId, chatId) : Promise.resolve(false),
-  ]);
-  const error = chatAccessError(decideChatAccess({ role: principal.role, chatExists: chat !== null, assigned }));
+/** Applies the chat access rule for the caller (one read of the store): throws 404 or 403 unless allowed. */
+export async function requireChatAccess(store: Store, principal: Principal, chatId: string): Promise<void> {
+  const { exists, assigned } = await store.chats.access(principal.tenantId, chatId, principal.role === 'employee' ? principal.userId : null);
+  const error = chatAccessError(decideChatAccess({ role: principal.role, chatExists: exists, assigned }));
   if (error !== null) throw error;
-  // 'allow' implies the chat exists; this only narrows the type.
-  if (chat === null) throw new NotFoundError('Chat');
-  return chat;
 }
