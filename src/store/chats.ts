@@ -6,6 +6,8 @@ import type { ChatRepo, EventListener, NewEvent } from './types.js';
 import type { ChatListCache } from './chat-list-cache.js';
 import { isoOrNull, isUuid, parseRow, parseRows, withTenant } from './with-tenant.js';
 
+const AccessRow = Type.Object({ exists: Type.Boolean(), assigned: Type.Boolean() });
+
 const ChatRow = Type.Object({
   id: Type.String(),
   name: Type.String(),
@@ -94,7 +96,7 @@ export function createChatRepo(sql: Sql, onEvents?: EventListener, cache?: ChatL
             (${user}::uuid IS NOT NULL AND EXISTS (
               SELECT 1 FROM chat_permissions WHERE tenant_id = ${tenantId} AND chat_id = ${chatId} AND user_id = ${user}::uuid
             )) AS assigned`;
-        const row = parseRow(Type.Object({ exists: Type.Boolean(), assigned: Type.Boolean() }), rows, 'chat access');
+        const row = parseRow(AccessRow, rows, 'chat access');
         return { exists: row?.exists ?? false, assigned: row?.assigned ?? false };
       });
     },

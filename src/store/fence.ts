@@ -4,6 +4,8 @@ import type { TxSql } from './db.js';
 import type { Fence } from './types.js';
 import { parseRow } from './with-tenant.js';
 
+const EpochRow = Type.Object({ lease_epoch: Type.String({ pattern: '^\\d+$' }) });
+
 /**
  * The fencing check of a session write, inside the write's own transaction: refused (StaleEpochError)
  * when the session row records a newer lease epoch than the writer's. The row is read FOR SHARE, so a
@@ -14,6 +16,6 @@ export async function checkFence(tx: TxSql, tenantId: string, fence: Fence | und
   if (fence === undefined) return;
   if (!Number.isSafeInteger(fence.epoch) || fence.epoch < 0) throw new ValidationError('lease epoch must be a non-negative integer');
   const rows = await tx`SELECT lease_epoch FROM sessions WHERE tenant_id = ${tenantId} FOR SHARE`;
-  const row = parseRow(Type.Object({ lease_epoch: Type.String({ pattern: '^\\d+$' }) }), rows, 'session');
+  const row = parseRow(EpochRow, rows, 'session');
   if (row !== null && Number(row.lease_epoch) > fence.epoch) throw new StaleEpochError(tenantId, fence.epoch);
 }

@@ -9,6 +9,8 @@ import { appendEvents, notifyEvents } from './outbox.js';
 import type { EventListener, MessageRepo, NewEvent } from './types.js';
 import { iso, parseRow, parseRows, withTenant } from './with-tenant.js';
 
+const MessageIdRow = Type.Object({ wa_message_id: Type.String() });
+
 const MessageRow = Type.Object({
   wa_message_id: Type.String(),
   chat_id: Type.String(),
@@ -113,7 +115,7 @@ async function insertNew(tx: TxSql, tenantId: string, messages: Message[]): Prom
     ON CONFLICT (tenant_id, wa_message_id) DO NOTHING
     RETURNING wa_message_id`.execute();
   const [, inserted] = await Promise.all([chatsCreated, messagesInserted]);
-  return new Set(parseRows(Type.Object({ wa_message_id: Type.String() }), inserted, 'message id').map((r) => r.wa_message_id));
+  return new Set(parseRows(MessageIdRow, inserted, 'message id').map((r) => r.wa_message_id));
 }
 
 /** Moves each touched chat's last message forward (never back) and counts new inbound messages as unread. */

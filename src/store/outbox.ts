@@ -6,6 +6,9 @@ import { checkFence } from './fence.js';
 import type { EventListener, NewEvent, OutboxRepo, StoredEvent } from './types.js';
 import { asOwner, iso, parseRow, parseRows, withTenant } from './with-tenant.js';
 
+const LastSeqRow = Type.Object({ last_seq: Type.String({ pattern: '^\\d+$' }) });
+const PrunedCountRow = Type.Object({ n: Type.Integer() });
+
 /**
  * The outbox (migration 004). Repositories append the events a write causes with `appendEvents`, inside
  * the write's own transaction and as its last statement: the tenant's counter row stays locked from there
@@ -52,7 +55,7 @@ export async function appendEvents(tx: TxSql, tenantId: string, events: NewEvent
     INSERT INTO event_counters (tenant_id, last_seq) VALUES (${tenantId}, ${events.length})
     ON CONFLICT (tenant_id) DO UPDATE SET last_seq = event_counters.last_seq + EXCLUDED.last_seq
     RETURNING last_seq::text AS last_seq`;
-  const last = parseRow(Type.Object({ last_seq: Type.String({ pattern: '^\\d+$' }) }), counter, 'event counter');
+  const last = parseRow(LastSeqRow, counter, 'event counter');
   if (last === null) throw new Error('event counter upsert returned no row');
   const first = Number(last.last_seq) - events.length + 1;
   const json = JSON.stringify(events.map((e, ord) => ({ ord, name: e.name, chatId: e.chatId, payload: e.payload ?? null })));
@@ -162,7 +165,7 @@ export function createOutboxRepo(sql: Sql, onEvents?: EventListener): OutboxRepo
             RETURNING 1
           )
           SELECT count(*)::integer AS n FROM gone`;
-        return parseRow(Type.Object({ n: Type.Integer() }), rows, 'prune count')?.n ?? 0;
+        return parseRow(PrunedCountRow, rows, 'prune count')?.n ?? 0;
       });
     },
   };

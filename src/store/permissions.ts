@@ -5,6 +5,8 @@ import { sqlState } from './db.js';
 import type { PermissionRepo } from './types.js';
 import { iso, isUuid, parseRows, withTenant } from './with-tenant.js';
 
+const UserIdRow = Type.Object({ user_id: Type.String() });
+
 const PermissionRow = Type.Object({ user_id: Type.String(), chat_id: Type.String(), granted_at: Type.Date() });
 
 function toPermission(row: Static<typeof PermissionRow>) {
@@ -94,7 +96,7 @@ export function createPermissionRepo(sql: Sql, changed: (tenantId: string) => vo
           WHERE p.tenant_id = ${tenantId} AND u.tenant_id = ${tenantId} AND p.chat_id = ${chatId}
             AND u.disabled_at IS NULL
           ORDER BY p.user_id`;
-        return parseRows(Type.Object({ user_id: Type.String() }), rows, 'permission').map((r) => r.user_id);
+        return parseRows(UserIdRow, rows, 'permission').map((r) => r.user_id);
       });
     },
   };

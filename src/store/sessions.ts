@@ -7,6 +7,9 @@ import { appendEvents, notifyEvents } from './outbox.js';
 import type { EventListener, SessionRecord, SessionRepo, StoredEvent } from './types.js';
 import { asOwner, iso, parseRow, parseRows, withTenant } from './with-tenant.js';
 
+const CredentialsRow = Type.Object({ credentials: Type.Union([Type.Uint8Array(), Type.Null()]) });
+const TenantIdRow = Type.Object({ tenant_id: Type.String() });
+
 const SessionRow = Type.Object({
   tenant_id: Type.String(),
   desired_state: DesiredState,
@@ -126,7 +129,7 @@ export function createSessionRepo(sql: Sql, onEvents?: EventListener): SessionRe
     async loadCredentials(tenantId) {
       return withTenant(sql, tenantId, async (tx) => {
         const rows = await tx`SELECT credentials FROM sessions WHERE tenant_id = ${tenantId}`;
-        const row = parseRow(Type.Object({ credentials: Type.Union([Type.Uint8Array(), Type.Null()]) }), rows, 'session');
+        const row = parseRow(CredentialsRow, rows, 'session');
         return row?.credentials ?? null;
       });
     },
@@ -135,7 +138,7 @@ export function createSessionRepo(sql: Sql, onEvents?: EventListener): SessionRe
       // Cross-tenant by design: a node restoring sessions does not know the tenants yet. Ids only.
       return asOwner(async () => {
         const rows = await sql`SELECT tenant_id FROM sessions WHERE desired_state = 'active' ORDER BY tenant_id`;
-        return parseRows(Type.Object({ tenant_id: Type.String() }), rows, 'session').map((r) => r.tenant_id);
+        return parseRows(TenantIdRow, rows, 'session').map((r) => r.tenant_id);
       });
     },
   };

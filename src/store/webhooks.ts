@@ -7,6 +7,9 @@ import { EventRow, formatEventId, toStoredEvent } from './outbox.js';
 import type { DeliveryState, DeliveryView, StoredEvent, WebhookRecord, WebhookRepo } from './types.js';
 import { asOwner, iso, isoOrNull, isUuid, parseRow, parseRows, withTenant } from './with-tenant.js';
 
+const FeedRow = Type.Object({ created: Type.Integer(), moved: Type.Integer() });
+const DeliveryStateRow = Type.Object({ state: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]), attempts: Type.Integer(), endpoints: Type.Integer() });
+
 const WebhookRow = Type.Object({
   id: Type.String(),
   tenant_id: Type.String(),
@@ -253,7 +256,7 @@ export function createWebhookQueue(sql: Sql): WebhookQueue {
             UPDATE webhooks SET scheduled_seq = w.upto FROM w WHERE webhooks.id = w.id RETURNING 1
           )
           SELECT (SELECT count(*) FROM ins)::integer AS created, (SELECT count(*) FROM moved)::integer AS moved`;
-        return parseRow(Type.Object({ created: Type.Integer(), moved: Type.Integer() }), rows, 'feed')?.created ?? 0;
+        return parseRow(FeedRow, rows, 'feed')?.created ?? 0;
       });
     },
 
@@ -363,7 +366,7 @@ export function createWebhookQueue(sql: Sql): WebhookQueue {
           )
           SELECT d.state, (SELECT count(*) FROM attempt)::integer AS attempts, (SELECT count(*) FROM endpoint)::integer AS endpoints FROM d`,
       );
-      const row = parseRow(Type.Object({ state: Type.Union([Type.Literal('pending'), Type.Literal('succeeded'), Type.Literal('failed')]), attempts: Type.Integer(), endpoints: Type.Integer() }), rows, 'delivery');
+      const row = parseRow(DeliveryStateRow, rows, 'delivery');
       return row?.state ?? null;
     },
   };
