@@ -82,7 +82,11 @@ export class SandboxEngine implements Engine {
   readonly #log: Logger;
   readonly #opts: Required<Pick<SandboxEngineOptions, 'requestTimeoutMs' | 'heartbeatMs' | 'random'>> & { initialMs: number; maxMs: number };
   readonly #events: EngineEvents;
-  /** Deliveries handed to the listeners and not yet stored (see #pipeline). */
+  /**
+   * Text messages handed to the listeners and not yet stored. The event queue moves on while one is
+   * stored: its listener hands it on synchronously (hand-over order is arrival order) and its ack still
+   * waits for storage in #deliver; waiting would cap a tenant at one database round trip per message.
+   */
   readonly #unacked = new DeliveryWindow(MAX_UNACKED_DELIVERIES);
   readonly #calls = new PendingRequests();
   #credentials: string | null;
@@ -295,23 +299,14 @@ export class SandboxEngine implements Engine {
         // A message with media is awaited: its listener downloads the attachment before handing the
         // message on, and a later message must not overtake it.
         if (frame.message.media) return delivered;
-        return this.#pipeline(delivered);
+        // A text message lets the queue move on while it is stored (see #unacked).
+        return this.#unacked.admit(delivered);
       }
       case 'ack':
         return this.#events.emit({ type: 'message_ack', id: frame.id, chatId: frame.chatId, ack: frame.ack });
       default:
         assertNever(frame, 'simulator event frame');
     }
-  }
-
-  /**
-   * Lets the event queue move on while a text message is being stored. Its listener hands it on
-   * synchronously (so the order of hand-over is the order of arrival), and its ack still waits for
-   * storage in #deliver; only the wait no longer blocks the next message, which would cap a tenant at one
-   * database round trip per message. At most MAX_UNACKED_DELIVERIES wait at once.
-   */
-  async #pipeline(delivered: Promise<void>): Promise<void> {
-    await this.#unacked.admit(delivered);
   }
 
   /** Persist, then ack: the ack goes out only when every listener resolved. */

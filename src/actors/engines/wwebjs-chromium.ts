@@ -75,7 +75,7 @@ export function chromiumFlags(input: Omit<ChromiumLaunchInput, 'chromiumPath' | 
     '--use-mock-keychain',
     `--user-data-dir=${input.profileDir}`,
   ];
-  // Chromium refuses to start its sandbox as root; as any other user the sandbox stays on.
+  // Chromium refuses to start its sandbox as root; for every other user the sandbox stays on.
   if (input.isRoot) flags.push('--no-sandbox');
   if (input.proxyServer !== undefined) flags.push(`--proxy-server=${input.proxyServer}`);
   return flags;
