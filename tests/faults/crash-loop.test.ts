@@ -7,7 +7,7 @@ import { startNode, type RunningNode } from '../../src/node.js';
 import { createSimulator, type Simulator } from '../../src/simulator/server.js';
 import { api, connectSocket, phone, type RecordedSocket } from '../helpers/client.js';
 import { TEST_DATABASE_URL, uniqueSchemaName } from '../helpers/db.js';
-import { STACK_SECRET } from '../helpers/stack.js';
+import { testNodeEnv } from '../helpers/stack.js';
 import { actorsIn } from '../security/support/actors.js';
 import { contacts, linkTenant, type LinkedTenant } from '../security/support/link.js';
 import { registerAdmin } from '../security/support/world.js';
@@ -31,17 +31,7 @@ beforeAll(async () => {
   const log = createLogger({ level: 'silent' });
   sim = createSimulator({ port: 0, log });
   const simUrl = await sim.listen();
-  const config = loadConfig({
-    JWT_SECRET: STACK_SECRET,
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_POOL_SIZE: '4',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    WA_ENGINE: 'sandbox',
-    SIM_URL: simUrl,
-    LOGIN_RATE_LIMIT: '1000',
-    PASSWORD_HASH_THREADS: '1',
-  });
+  const config = loadConfig(testNodeEnv({ WA_ENGINE: 'sandbox', SIM_URL: simUrl }));
   node = await startNode({ config, log, schema, actors: { behaviorModule: fixture } });
   healthy = await linkTenant(node.url, simUrl, 'Healthy');
   sockets.push(healthy.socket);

@@ -7,7 +7,7 @@ import { createSimulator, type Simulator } from '../../src/simulator/server.js';
 import { api, connectSocket, decodeQrDataUrl, phone, register, type Account, type RecordedSocket } from './client.js';
 import { TEST_DATABASE_URL, uniqueSchemaName } from './db.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from './redis.js';
-import { STACK_SECRET } from './stack.js';
+import { testNodeEnv } from './stack.js';
 
 /**
  * Several nodes in this process on one PostgreSQL schema and one Redis key prefix, with the simulator:
@@ -29,22 +29,15 @@ export interface TestCluster {
 }
 
 export function clusterEnv(opts: { simUrl: string; prefix: string; ttlMs: number }): Record<string, string> {
-  return {
-    JWT_SECRET: STACK_SECRET,
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_POOL_SIZE: '4',
+  return testNodeEnv({
     REDIS_URL: TEST_REDIS_URL,
     REDIS_PREFIX: opts.prefix,
     LEASE_TTL_MS: String(opts.ttlMs),
-    PORT: '0',
-    HOST: '127.0.0.1',
     WA_ENGINE: 'sandbox',
     SIM_URL: opts.simUrl,
     LOG_LEVEL: 'warn',
-    LOGIN_RATE_LIMIT: '1000',
-    PASSWORD_HASH_THREADS: '1',
     ACTOR_CALL_TIMEOUT_MS: '5000',
-  };
+  });
 }
 
 export async function startTestCluster(opts: { ttlMs: number; log?: Logger }): Promise<TestCluster> {

@@ -28,6 +28,24 @@ export interface TestStackOptions {
 }
 
 /**
+ * The environment every test node starts from: the real PostgreSQL with a small pool, a free port on
+ * loopback, a login limit a test file does not trip over, one password-hashing thread. `env` adds to it
+ * and overrides it (engine, simulator URL, secrets, Redis ...).
+ */
+export function testNodeEnv(env: Record<string, string> = {}): Record<string, string> {
+  return {
+    JWT_SECRET: STACK_SECRET,
+    DATABASE_URL: TEST_DATABASE_URL,
+    DATABASE_POOL_SIZE: '4',
+    PORT: '0',
+    HOST: '127.0.0.1',
+    LOGIN_RATE_LIMIT: '1000',
+    PASSWORD_HASH_THREADS: '1',
+    ...env,
+  };
+}
+
+/**
  * The whole product for an end-to-end test: the simulator, and one node on the real PostgreSQL in a
  * fresh schema, on the sandbox engine with worker-thread actors. `close()` stops both and drops the schema.
  */
@@ -37,19 +55,7 @@ export async function startTestStack(opts: TestStackOptions = {}): Promise<TestS
   const sim = createSimulator({ port: 0, log, ...opts.sim });
   const simUrl = await sim.listen();
   const schema = uniqueSchemaName('e2e');
-  const config = loadConfig({
-    JWT_SECRET: STACK_SECRET,
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_POOL_SIZE: '4',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    WA_ENGINE: 'sandbox',
-    SIM_URL: simUrl,
-    LOG_LEVEL: 'debug',
-    LOGIN_RATE_LIMIT: '1000',
-    PASSWORD_HASH_THREADS: '1',
-    ...opts.env,
-  });
+  const config = loadConfig(testNodeEnv({ WA_ENGINE: 'sandbox', SIM_URL: simUrl, LOG_LEVEL: 'debug', ...opts.env }));
   let node = await startNode({ config, log, schema });
   const stack: TestStack = {
     sim,

@@ -8,6 +8,7 @@ import { startNode, type RunningNode } from '../../../src/node.js';
 import { createSimulator, type Simulator } from '../../../src/simulator/server.js';
 import { api } from '../../helpers/client.js';
 import { TEST_DATABASE_URL, uniqueSchemaName } from '../../helpers/db.js';
+import { testNodeEnv } from '../../helpers/stack.js';
 import { buildConsole, collectErrors, DESKTOP, launchBrowser, PHONE, screenshot, unlabelledControls } from './harness.js';
 
 /**
@@ -53,17 +54,7 @@ beforeAll(async () => {
   sim = createSimulator({ port: 0, log });
   const simUrl = await sim.listen();
   schema = uniqueSchemaName('console');
-  const config = loadConfig({
-    JWT_SECRET: 'console-full-flow-secret-0123456789abcdef',
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_POOL_SIZE: '4',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    WA_ENGINE: 'sandbox',
-    SIM_URL: simUrl,
-    LOGIN_RATE_LIMIT: '1000',
-    PASSWORD_HASH_THREADS: '1',
-  });
+  const config = loadConfig(testNodeEnv({ JWT_SECRET: 'console-full-flow-secret-0123456789abcdef', WA_ENGINE: 'sandbox', SIM_URL: simUrl }));
   node = await startNode({ config, log, schema, consoleDir: built.dir });
   browser = await launchBrowser();
   adminA = await page(DESKTOP);

@@ -6,6 +6,7 @@ import { loadConfig, wwebjsDataDir, type Config } from '../../../src/config.js';
 import { createLogger, type Logger } from '../../../src/domain/log.js';
 import { startNode, type RunningNode, type StartNodeOptions } from '../../../src/node.js';
 import { TEST_DATABASE_URL, uniqueSchemaName } from '../../helpers/db.js';
+import { testNodeEnv } from '../../helpers/stack.js';
 
 /** Debian's Chromium (.ci/run installs it); CHROMIUM_PATH overrides. */
 export const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -44,20 +45,16 @@ export async function startWwebjsNode(opts: WwebjsNodeOptions = {}): Promise<Wwe
   const log: Logger = createLogger({ level: 'debug' }, { write: (line: string) => void logs.push(line) });
   const dataDir = await mkdtemp(join(tmpdir(), 'wa-wwebjs-e2e-'));
   const schema = uniqueSchemaName('wwebjs');
-  const config = loadConfig({
-    JWT_SECRET: 'wwebjs-e2e-secret-0123456789abcdef0123456789',
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_POOL_SIZE: '4',
-    PORT: '0',
-    HOST: '127.0.0.1',
-    WA_ENGINE: 'wwebjs',
-    CHROMIUM_PATH: CHROMIUM,
-    DATA_DIR: dataDir,
-    LOG_LEVEL: 'debug',
-    LOGIN_RATE_LIMIT: '1000',
-    PASSWORD_HASH_THREADS: '1',
-    ...opts.env,
-  });
+  const config = loadConfig(
+    testNodeEnv({
+      JWT_SECRET: 'wwebjs-e2e-secret-0123456789abcdef0123456789',
+      WA_ENGINE: 'wwebjs',
+      CHROMIUM_PATH: CHROMIUM,
+      DATA_DIR: dataDir,
+      LOG_LEVEL: 'debug',
+      ...opts.env,
+    }),
+  );
   const start = (): Promise<RunningNode> =>
     startNode({
       config,

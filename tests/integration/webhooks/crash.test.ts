@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createTestDatabase, seedTenant, TEST_DATABASE_URL, type TestDatabase } from '../../helpers/db.js';
+import { createTestDatabase, seedTenant, type TestDatabase } from '../../helpers/db.js';
+import { testNodeEnv } from '../../helpers/stack.js';
 import { startReceiver, type Receiver } from './receiver.js';
 import { storeMessages } from './helpers.js';
 
@@ -15,23 +16,18 @@ let receiver: Receiver;
 const children: ChildProcess[] = [];
 
 function startNodeProcess(nodeId: string): Promise<ChildProcess> {
-  const env: Record<string, string> = {
+  const env: Record<string, string> = testNodeEnv({
     PATH: process.env.PATH ?? '',
     JWT_SECRET: 'crash-test-secret-0123456789abcdef0123',
-    DATABASE_URL: TEST_DATABASE_URL,
-    DATABASE_POOL_SIZE: '4',
     TEST_SCHEMA: db.schema,
     NODE_ID: nodeId,
-    PORT: '0',
-    HOST: '127.0.0.1',
     WA_ENGINE: 'sandbox',
-    PASSWORD_HASH_THREADS: '1',
     WEBHOOK_POLL_MS: '20',
     WEBHOOK_TIMEOUT_MS: '1000',
     WEBHOOK_BACKOFF_BASE_MS: '50',
     WEBHOOK_BACKOFF_MAX_MS: '400',
     WEBHOOK_ALLOW_PRIVATE_URLS: 'true',
-  };
+  });
   const child = spawn(process.execPath, ['--import', 'tsx', FIXTURE], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   children.push(child);
   let output = '';
