@@ -73,8 +73,11 @@ export async function closeRedis(redis: Redis, timeoutMs = 1_000): Promise<void>
   const ended = new Promise<void>((resolve) => redis.once('end', () => resolve()));
   const quit = redis.status === 'ready' ? redis.quit().then(() => undefined, () => undefined) : Promise.resolve();
   await within(quit, timeoutMs);
+  // Between reconnect attempts there is no socket to close: ioredis only cancels the next attempt and
+  // never emits 'end' (nor fails what it queued), so there is nothing to wait for.
+  const waitForEnd = redis.status !== 'reconnecting';
   redis.disconnect();
-  await within(ended, timeoutMs); // ioredis emits 'end' on a later tick, after this listener is set
+  if (waitForEnd) await within(ended, timeoutMs); // ioredis emits 'end' on a later tick, after this listener is set
 }
 
 async function within(promise: Promise<void>, timeoutMs: number): Promise<void> {
