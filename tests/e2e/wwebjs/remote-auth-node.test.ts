@@ -61,6 +61,18 @@ async function freshLibrary(): Promise<void> {
   scripted.library = lib.library;
 }
 
+/** A fresh library, a health check every 100 ms and quick reconnects; an admin whose session is connected. */
+async function connectedWithFastHealthCheck(): Promise<{ socket: RecordedSocket; token: string; tenantId: string; c0: ScriptedClient }> {
+  await freshLibrary();
+  scripted.engineOptions = { healthCheck: { intervalMs: 100, timeoutMs: 100 }, reconnect: { initialMs: 50, maxMs: 100 } };
+  const { socket, token, tenantId } = await adminWithSocket();
+  await api(n.url, 'POST', '/api/whatsapp/init', { token });
+  const c0 = await lib.client(0);
+  linkClient(c0);
+  await socket.next<Status>('session_status', (s) => s.status === 'connected');
+  return { socket, token, tenantId, c0 };
+}
+
 /** A linked WhatsApp Web: account info, then authenticated and ready. */
 function linkClient(c: ScriptedClient): void {
   c.info = scriptedInfo(ME, 'Shop');
@@ -131,13 +143,7 @@ describe('wwebjs sessions through the node with a scripted whatsapp-web.js', () 
   });
 
   it('restarts a connected session that stops answering its health check, from the profile it uploaded', async () => {
-    await freshLibrary();
-    scripted.engineOptions = { healthCheck: { intervalMs: 100, timeoutMs: 100 }, reconnect: { initialMs: 50, maxMs: 100 } };
-    const { socket, token, tenantId } = await adminWithSocket();
-    await api(n.url, 'POST', '/api/whatsapp/init', { token });
-    const c0 = await lib.client(0);
-    linkClient(c0);
-    await socket.next<Status>('session_status', (s) => s.status === 'connected');
+    const { socket, token, tenantId, c0 } = await connectedWithFastHealthCheck();
     const file = await writeProfile(n.profileDir(tenantId), 'after the link');
 
     c0.stateImpl = () => new Promise<WAWebJS.WAState>(() => {});
@@ -160,13 +166,7 @@ describe('wwebjs sessions through the node with a scripted whatsapp-web.js', () 
   });
 
   it('stops a session whose profile upload is refused because another node holds the lease, and a later logout wipes its local profile', async () => {
-    await freshLibrary();
-    scripted.engineOptions = { healthCheck: { intervalMs: 100, timeoutMs: 100 }, reconnect: { initialMs: 50, maxMs: 100 } };
-    const { socket, token, tenantId } = await adminWithSocket();
-    await api(n.url, 'POST', '/api/whatsapp/init', { token });
-    const c0 = await lib.client(0);
-    linkClient(c0);
-    await socket.next<Status>('session_status', (s) => s.status === 'connected');
+    const { token, tenantId, c0 } = await connectedWithFastHealthCheck();
     const file = await writeProfile(n.profileDir(tenantId), 'mine');
 
     // Another node claims the tenant (a newer lease epoch); this node's session runs on, until its next
