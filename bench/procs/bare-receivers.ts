@@ -1,5 +1,6 @@
 import WebSocket from 'ws';
 import { serveIpc } from '../lib/ipc.js';
+import { Receipts } from '../lib/receipts.js';
 
 /**
  * The inbound baseline: the tenants' phones linked by bare protocol clients that only ack what they
@@ -7,18 +8,9 @@ import { serveIpc } from '../lib/ipc.js';
  * network and the load generator reach on this machine without us.
  */
 
-let received = 0;
-let duplicates = 0;
-let latencies: number[] = [];
-let seqs: number[] = [];
-let lastReceipt = 0;
-let tag = '';
+const receipts = new Receipts();
 const seen = new Set<string>();
 const sockets: WebSocket[] = [];
-
-function wallMs(): number {
-  return performance.timeOrigin + performance.now();
-}
 
 function link(simUrl: string, number: string): Promise<void> {
   const ws = new WebSocket(`${simUrl.replace(/^http/, 'ws')}/ws`);
@@ -34,17 +26,9 @@ function link(simUrl: string, number: string): Promise<void> {
           .catch(reject);
       } else if (frame.type === 'ready') resolve();
       else if (frame.type === 'message' && frame.message !== undefined) {
-        const now = wallMs();
-        ws.send(JSON.stringify({ type: 'delivery.ack', id: frame.message.id }));
-        received++;
-        lastReceipt = now;
-        if (seen.has(frame.message.id)) duplicates++;
+        receipts.record(frame.message.body, seen.has(frame.message.id));
         seen.add(frame.message.id);
-        if (tag !== '' && frame.message.body.startsWith(`${tag}:`)) {
-          const [, seq, sent] = frame.message.body.split(':');
-          seqs.push(Number(seq));
-          latencies.push(now - Number(sent));
-        }
+        ws.send(JSON.stringify({ type: 'delivery.ack', id: frame.message.id }));
       }
     });
   });
@@ -55,14 +39,10 @@ serveIpc({
     await Promise.all(args.numbers.map((n) => link(args.simUrl, n)));
   },
   reset(args: { tag: string }) {
-    received = 0;
-    duplicates = 0;
-    latencies = [];
-    seqs = [];
+    receipts.reset(args.tag);
     seen.clear();
-    tag = args.tag;
   },
-  report: () => ({ received, duplicates, latencies, seqs, lastReceipt }),
+  report: () => receipts.report(),
   close() {
     for (const ws of sockets) ws.close();
   },

@@ -1,5 +1,6 @@
 import { io, type Socket } from 'socket.io-client';
 import { serveIpc } from '../lib/ipc.js';
+import { Receipts } from '../lib/receipts.js';
 
 /**
  * Socket.IO clients in their own process (one socket.io-client process tops out near 100k events/s, so
@@ -13,31 +14,13 @@ interface Tracked {
 }
 
 const sockets: Tracked[] = [];
-let received = 0;
-let duplicates = 0;
-let latencies: number[] = [];
-let seqs: number[] = [];
-let lastReceipt = 0;
-let tag = '';
-
-function wallMs(): number {
-  return performance.timeOrigin + performance.now();
-}
+const receipts = new Receipts();
 
 function onMessage(t: Tracked, payload: unknown): void {
-  const now = wallMs();
   const m = payload as { id?: string; body?: string };
-  received++;
-  lastReceipt = now;
-  if (typeof m.id === 'string') {
-    if (t.seen.has(m.id)) duplicates++;
-    else t.seen.add(m.id);
-  }
-  if (tag !== '' && typeof m.body === 'string' && m.body.startsWith(`${tag}:`)) {
-    const [, seq, sent] = m.body.split(':');
-    seqs.push(Number(seq));
-    latencies.push(now - Number(sent));
-  }
+  const repeated = typeof m.id === 'string' && t.seen.has(m.id);
+  if (typeof m.id === 'string') t.seen.add(m.id);
+  receipts.record(m.body, repeated);
 }
 
 function connect(url: string, token: string): Promise<void> {
@@ -60,14 +43,10 @@ serveIpc({
   },
   /** Starts a measurement: counters reset, bench bodies with this tag tracked. */
   reset(args: { tag: string }) {
-    received = 0;
-    duplicates = 0;
-    latencies = [];
-    seqs = [];
-    tag = args.tag;
+    receipts.reset(args.tag);
     for (const t of sockets) t.seen.clear();
   },
-  report: () => ({ received, duplicates, latencies, seqs, lastReceipt }),
+  report: () => receipts.report(),
   close() {
     for (const t of sockets) t.socket.close();
     sockets.length = 0;
