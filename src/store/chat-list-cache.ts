@@ -1,6 +1,7 @@
 import postgres from 'postgres';
 import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../domain/log.js';
+import { SingleFlight } from '../domain/single-flight.js';
 import type { Chat } from '../domain/types.js';
 
 /**
@@ -17,7 +18,9 @@ import type { Chat } from '../domain/types.js';
  *   listens again, and starts empty then;
  * - a listening connection that dies silently (a network partition without a reset: TCP keepalive
  *   takes minutes to notice) or a write path nobody thought of (there is none outside the trigger):
- *   entries also expire after `maxAgeMs` (10 s), which bounds how stale a list can be in those cases.
+ *   entries also expire after `maxAgeMs` (10 s), which bounds how stale a list can be in those cases;
+ * - a stampede on a missing list: concurrent misses share one read, and a list in use is read again in
+ *   the background after half its age, so busy readers never all wait for the database at once.
  */
 export interface ChatListCache {
   /** The cached list for (tenant, key), or what `load` reads (then kept, if nothing changed meanwhile). */
@@ -44,7 +47,7 @@ export interface ChatListCacheOptions {
   clock: Clock;
   /** Lists kept at most; the oldest goes first. */
   maxEntries?: number;
-  /** A list older than this is read again. */
+  /** A list older than this is read again (one read in use is refreshed in the background after half of it). */
   maxAgeMs?: number;
   /** Wait before listening again after the connection dropped (doubles up to 5 s). */
   retryMs?: number;
@@ -59,6 +62,7 @@ export async function createChatListCache(opts: ChatListCacheOptions): Promise<C
   const log = opts.log.child({ component: 'chat-list-cache' });
   const maxEntries = opts.maxEntries ?? 10_000;
   const maxAgeMs = opts.maxAgeMs ?? 10_000;
+  const refreshAfterMs = maxAgeMs / 2;
   const retryMs = opts.retryMs ?? 250;
   const prefix = `${opts.schema}/`;
   // Per tenant, its lists by key; a tenant is moved to the end when its lists are used (oldest first out).
@@ -151,26 +155,37 @@ export async function createChatListCache(opts: ChatListCacheOptions): Promise<C
     scheduleListen();
   }
 
+  // Concurrent misses of one list share one read; a read begun before an invalidation is never joined
+  // by a request that came after it (the generations are part of the key).
+  const flights = new SingleFlight<Chat[]>();
+  const loadAndKeep = (tenantId: string, key: string, load: () => Promise<Chat[]>): Promise<Chat[]> => {
+    const before = generation;
+    const tenantBefore = tenantGenerations.get(tenantId) ?? 0;
+    return flights.run(`${before}\n${tenantBefore}\n${tenantId}\n${key}`, async () => {
+      const at = opts.clock.now();
+      const chats = await load();
+      for (const chat of chats) Object.freeze(chat);
+      Object.freeze(chats);
+      if (live && generation === before && (tenantGenerations.get(tenantId) ?? 0) === tenantBefore) store(tenantId, key, { chats, at });
+      return chats;
+    });
+  };
+
   return {
     async get(tenantId, key, load) {
       if (!live) return load();
       const lists = tenants.get(tenantId);
       const hit = lists?.get(key);
-      const now = opts.clock.now();
-      if (lists !== undefined && hit !== undefined && now - hit.at < maxAgeMs) {
-        tenants.delete(tenantId);
-        tenants.set(tenantId, lists);
-        return hit.chats;
+      const age = opts.clock.now() - (hit?.at ?? 0);
+      if (lists === undefined || hit === undefined || age >= maxAgeMs) return loadAndKeep(tenantId, key, load);
+      tenants.delete(tenantId);
+      tenants.set(tenantId, lists);
+      // A list in use is read again in the background before it expires, so a busy list never makes its
+      // readers wait for the database; what it answers is still within maxAgeMs.
+      if (age >= refreshAfterMs) {
+        loadAndKeep(tenantId, key, load).catch((err: unknown) => log.debug({ err }, 'chat list refresh failed; the next read after expiry loads it'));
       }
-      const before = generation;
-      const tenantBefore = tenantGenerations.get(tenantId) ?? 0;
-      const chats = await load();
-      if (live && generation === before && (tenantGenerations.get(tenantId) ?? 0) === tenantBefore) {
-        for (const chat of chats) Object.freeze(chat);
-        Object.freeze(chats);
-        store(tenantId, key, { chats, at: now });
-      }
-      return chats;
+      return hit.chats;
     },
     forget: forgetTenant,
     get live() {

@@ -1,4 +1,5 @@
 import type { Clock } from '../../domain/clock.js';
+import { SingleFlight } from '../../domain/single-flight.js';
 import type { UserRepo } from '../../store/types.js';
 
 /**
@@ -50,24 +51,39 @@ export function createUserStatusCache(opts: UserStatusCacheOptions): UserStatusC
     }
   };
 
+  // Concurrent reads for one user share one store read; one begun before an invalidation is not joined.
+  const flights = new SingleFlight<boolean>();
+  const read = (tenantId: string, userId: string): Promise<boolean> => {
+    const startedAt = generation;
+    return flights.run(`${startedAt}\n${tenantId}\n${userId}`, async () => {
+      const readAt = opts.clock.now();
+      const user = await opts.users.findById(tenantId, userId);
+      const active = user !== null && !user.disabled;
+      if (generation === startedAt) {
+        remember(userId, { tenantId, active, expiresAt: readAt + ttlMs });
+        return active;
+      }
+      // Something was invalidated meanwhile: a fresh mark wins over this possibly stale read.
+      const mark = entries.get(userId);
+      return active && mark?.active !== false;
+    });
+  };
+
   return {
     async isActive(tenantId, userId) {
       const now = opts.clock.now();
       const cached = entries.get(userId);
       if (cached !== undefined && cached.expiresAt > now) {
         if (!cached.active) return false;
-        if (cached.tenantId === tenantId) return true;
+        if (cached.tenantId === tenantId) {
+          // In use: read again in the background before it expires, so requests never queue behind it.
+          // A failed refresh is not this request's failure: the entry still holds, and the first request
+          // after it expires reads the store itself (and sees the error).
+          if (cached.expiresAt - now < ttlMs / 2) read(tenantId, userId).catch(() => undefined);
+          return true;
+        }
       }
-      const startedAt = generation;
-      const user = await opts.users.findById(tenantId, userId);
-      const active = user !== null && !user.disabled;
-      if (generation === startedAt) {
-        remember(userId, { tenantId, active, expiresAt: opts.clock.now() + ttlMs });
-        return active;
-      }
-      // Something was invalidated meanwhile: a fresh mark wins over this possibly stale read.
-      const mark = entries.get(userId);
-      return active && mark?.active !== false;
+      return read(tenantId, userId);
     },
 
     markDisabled(userId) {

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/domain/clock.js';
 import type { Chat } from '../../../src/domain/types.js';
@@ -112,6 +113,52 @@ describe('chat list cache', () => {
     });
     expect(fresh).toEqual([]);
     expect(loads).toBe(2); // the stale answer was not kept
+  });
+
+  it('makes one read for concurrent misses of one list', async () => {
+    const quiet = randomUUID(); // a tenant nobody writes to: no notification can split the reads
+    let loads = 0;
+    let release: (chats: Chat[]) => void = () => undefined;
+    const load = () => {
+      loads++;
+      return new Promise<Chat[]>((resolve) => (release = resolve));
+    };
+    const readers = Array.from({ length: 32 }, () => cache.get(quiet, 'stampede', load));
+    release([chat('4970000000009@c.us', 'Once', new Date().toISOString())]);
+    const lists = await Promise.all(readers);
+    expect(loads).toBe(1);
+    for (const list of lists) expect(list).toBe(lists[0]);
+    expect(await cache.get(quiet, 'stampede', load)).toBe(lists[0]);
+    expect(loads).toBe(1);
+  });
+
+  it('reads a list in use again in the background after half its age, answering from memory meanwhile', async () => {
+    let now = 0;
+    const aging = await createChatListCache({ url: TEST_DATABASE_URL, schema: db.schema, log: db.log, clock: { now: () => now }, maxAgeMs: 1000 });
+    try {
+      const quiet = randomUUID();
+      const v1 = [chat('4970000000010@c.us', 'v1', new Date().toISOString())];
+      const v2 = [chat('4970000000010@c.us', 'v2', new Date().toISOString())];
+      let loads = 0;
+      let release: (chats: Chat[]) => void = () => undefined;
+      const load = () => {
+        loads++;
+        return loads === 1 ? Promise.resolve(v1) : new Promise<Chat[]>((resolve) => (release = resolve));
+      };
+      expect(await aging.get(quiet, 'k', load)).toBe(v1);
+      now = 400;
+      expect(await aging.get(quiet, 'k', load)).toBe(v1);
+      expect(loads).toBe(1); // young: no refresh
+      now = 600;
+      expect(await aging.get(quiet, 'k', load)).toBe(v1); // answered at once, still within its age
+      expect(await aging.get(quiet, 'k', load)).toBe(v1);
+      expect(loads).toBe(2); // one refresh went out, not one per read
+      release(v2);
+      await until(async () => (await aging.get(quiet, 'k', load)) === v2, 'the refreshed list served');
+      expect(loads).toBe(2);
+    } finally {
+      await aging.close();
+    }
   });
 
   it('reads the database while its listening connection is gone, and caches again once it is back', async () => {

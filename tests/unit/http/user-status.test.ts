@@ -101,4 +101,46 @@ describe('user status cache', () => {
     await cache.isActive(TENANT, USER);
     expect(users.state.reads).toBe(3);
   });
+  it('makes one store read for many concurrent checks of the same user', async () => {
+    const users = fakeUsers();
+    const cache = createUserStatusCache({ users: users.repo, clock: manualClock(), ttlMs: 1000 });
+    users.holdNextRead();
+    const checks = Array.from({ length: 64 }, () => cache.isActive(TENANT, USER));
+    users.releaseHeldRead();
+    expect(await Promise.all(checks)).toEqual(Array.from({ length: 64 }, () => true));
+    expect(users.state.reads).toBe(1);
+  });
+
+  it('does not let a check after a disable join a read that began before it', async () => {
+    const users = fakeUsers();
+    const cache = createUserStatusCache({ users: users.repo, clock: manualClock(), ttlMs: 60_000 });
+    users.holdNextRead();
+    const before = cache.isActive(TENANT, USER);
+    users.state.disabled = true;
+    cache.invalidate(USER);
+    const after = cache.isActive(TENANT, USER);
+    users.releaseHeldRead();
+    expect(await after).toBe(false);
+    expect(await before).toBe(false); // the newer answer wins for the older check too
+    expect(users.state.reads).toBe(2);
+  });
+
+  it('rereads an entry in use in the background after half its TTL, answering from memory meanwhile', async () => {
+    const users = fakeUsers();
+    const clock = manualClock();
+    const cache = createUserStatusCache({ users: users.repo, clock, ttlMs: 1000 });
+    expect(await cache.isActive(TENANT, USER)).toBe(true);
+    clock.advance(400);
+    expect(await cache.isActive(TENANT, USER)).toBe(true);
+    expect(users.state.reads).toBe(1); // young entry: no refresh
+    clock.advance(200);
+    users.holdNextRead();
+    users.state.disabled = true;
+    expect(await cache.isActive(TENANT, USER)).toBe(true); // still within its TTL: answered at once
+    expect(users.state.reads).toBe(2); // and the refresh went out
+    users.releaseHeldRead();
+    await new Promise((resolve) => setImmediate(resolve));
+    expect(await cache.isActive(TENANT, USER)).toBe(false); // the refresh's answer replaced the entry
+    expect(users.state.reads).toBe(2);
+  });
 });
