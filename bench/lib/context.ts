@@ -59,3 +59,21 @@ export function numbers(prefix: string, count: number): string[] {
 export function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }
+
+/**
+ * Waits until PostgreSQL runs no query but this one (at most `maxMs`): a load that queued more queries
+ * than it waited for (the seed stack's 64 connections on the long chat) must not slow the next one.
+ */
+export async function waitForIdleDatabase(dbUrl: string, maxMs = 15_000): Promise<void> {
+  const sql = postgres(dbUrl, { max: 1, onnotice: () => undefined });
+  try {
+    const until = performance.now() + maxMs;
+    while (performance.now() < until) {
+      const [row] = await sql<{ n: number }[]>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE state = 'active' AND pid <> pg_backend_pid() AND backend_type = 'client backend'`;
+      if ((row?.n ?? 0) === 0) return;
+      await sleep(100);
+    }
+  } finally {
+    await sql.end();
+  }
+}

@@ -1,5 +1,5 @@
 import { proc } from '../lib/build.js';
-import { dropSchema, schemaName, type Suite } from '../lib/context.js';
+import { dropSchema, schemaName, waitForIdleDatabase, type Suite } from '../lib/context.js';
 import { json, load, type LoadResult } from '../lib/http.js';
 import { startProc } from '../lib/ipc.js';
 import { ratio, type Row } from '../lib/report.js';
@@ -66,7 +66,12 @@ export const restSuite: Suite = {
 
     ctx.step('rest: warm-up');
     const headers = { authorization: `Bearer ${employee.accessToken}` };
-    for (const e of endpoints) for (const s of Object.keys(urls) as ServerName[]) await load({ url: `${urls[s]}${e.path}`, connections: CONNECTIONS, durationS: 1, headers });
+    for (const e of endpoints) {
+      for (const s of Object.keys(urls) as ServerName[]) {
+        await load({ url: `${urls[s]}${e.path}`, connections: CONNECTIONS, durationS: 1, headers });
+        await waitForIdleDatabase(ctx.dbUrl);
+      }
+    }
 
     const results: Record<string, Record<ServerName, LoadResult[]>> = {};
     for (const e of endpoints) {
@@ -77,6 +82,7 @@ export const restSuite: Suite = {
         // Interleaved, so a noisy moment on the shared machine hits every server alike.
         for (const s of ['gateway', 'bare', 'seed'] as const) {
           const r = await load({ url: `${urls[s]}${e.path}`, connections: CONNECTIONS, durationS, headers });
+          await waitForIdleDatabase(ctx.dbUrl);
           if (r.non2xx > 0 || r.errors > 0) throw new Error(`${s} ${e.name}: ${r.non2xx} non-2xx, ${r.errors} errors (by status: ${JSON.stringify(r.statusCodes)})`);
           per[s].push(r);
         }
