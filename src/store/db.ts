@@ -7,6 +7,8 @@ import { StoreUnavailableError, ValidationError } from '../domain/errors.js';
 /** The postgres.js client every repository takes. Bigint columns arrive as strings (postgres.js default). */
 export type Sql = postgres.Sql;
 export type TxSql = postgres.TransactionSql;
+/** One query not yet awaited (postgres.js sends it when it is awaited or `.execute()`d). */
+export type Statement = postgres.PendingQuery<postgres.Row[]>;
 
 export interface Database {
   sql: Sql;

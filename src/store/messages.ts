@@ -2,14 +2,12 @@ import { Type, type Static } from '@sinclair/typebox';
 import { ValidationError } from '../domain/errors.js';
 import { Ack, MessageType, type Message } from '../domain/types.js';
 import { storableText, type Sql, type TxSql } from './db.js';
-import { chatsByIds, chatUpdatedEvents } from './chats.js';
 import { checkFence } from './fence.js';
 import { writeMedia } from './media.js';
 import { appendEvents, notifyEvents } from './outbox.js';
 import type { EventListener, MessageRepo, NewEvent } from './types.js';
-import { iso, parseRow, parseRows, withTenant } from './with-tenant.js';
-
-const MessageIdRow = Type.Object({ wa_message_id: Type.String() });
+import { messageBatchStatement, readMessageBatch } from './message-batch.js';
+import { inTenantTransaction, iso, parseRow, parseRows, withTenant } from './with-tenant.js';
 
 const MessageRow = Type.Object({
   wa_message_id: Type.String(),
@@ -46,8 +44,6 @@ const AckRow = Type.Object({
   chat_id: Type.String(),
   ack: Ack,
 });
-/** Characters of a message body kept as its chat's preview. */
-const PREVIEW_CHARS = 200;
 
 interface Cursor {
   /** sent_at to the microsecond, UTC (JS Dates keep only milliseconds, so the cursor carries text). */
@@ -94,54 +90,6 @@ async function selectPage(tx: TxSql, tenantId: string, chatId: string, cursor: C
   return parseRows(PageRow, rows, 'message');
 }
 
-/** Inserts new messages (redeliveries are skipped) and returns the ids that were new. */
-async function insertNew(tx: TxSql, tenantId: string, messages: Message[]): Promise<Set<string>> {
-  const chatIds = [...new Set(messages.map((m) => m.chatId))];
-  // Both statements go out together (postgres.js pipelines a transaction's queries); they run in order,
-  // so the chats exist before the messages that reference them.
-  const chatsCreated = tx`
-    INSERT INTO chats (tenant_id, id)
-    SELECT ${tenantId}, c FROM unnest(${chatIds}::text[]) AS c
-    ON CONFLICT (tenant_id, id) DO NOTHING`.execute();
-  // `ord` keeps the batch order, so seq (the tie-breaker of equal timestamps) follows arrival order.
-  const json = JSON.stringify(messages.map((m, ord) => ({ ...m, ord })));
-  const messagesInserted = tx`
-    INSERT INTO messages (tenant_id, wa_message_id, chat_id, from_me, sender, body, type, has_media, ack, sent_at)
-    SELECT ${tenantId}, r.id, r."chatId", r."fromMe", r."from", r.body, r.type, r."hasMedia", r.ack, r."timestamp"
-    FROM jsonb_to_recordset(${json}::text::jsonb) AS r(
-      id text, "chatId" text, "fromMe" boolean, "from" text, body text, type text, "hasMedia" boolean,
-      ack smallint, "timestamp" timestamptz, ord integer)
-    ORDER BY r.ord
-    ON CONFLICT (tenant_id, wa_message_id) DO NOTHING
-    RETURNING wa_message_id`.execute();
-  const [, inserted] = await Promise.all([chatsCreated, messagesInserted]);
-  return new Set(parseRows(MessageIdRow, inserted, 'message id').map((r) => r.wa_message_id));
-}
-
-/** Moves each touched chat's last message forward (never back) and counts new inbound messages as unread. */
-async function updateChats(tx: TxSql, tenantId: string, ids: string[]): Promise<void> {
-  await tx`
-    WITH fresh AS (
-      SELECT chat_id, sent_at, seq, body, type, from_me FROM messages
-      WHERE tenant_id = ${tenantId} AND wa_message_id = ANY(${ids}::text[])
-    ), latest AS (
-      SELECT DISTINCT ON (chat_id) chat_id, sent_at,
-             CASE WHEN body <> '' THEN left(body, ${PREVIEW_CHARS}) ELSE '[' || type || ']' END AS preview
-      FROM fresh ORDER BY chat_id, sent_at DESC, seq DESC
-    ), counts AS (
-      SELECT chat_id, count(*) FILTER (WHERE NOT from_me)::integer AS inbound FROM fresh GROUP BY chat_id
-    )
-    UPDATE chats c SET
-      last_message_at = CASE WHEN c.last_message_at IS NULL OR c.last_message_at <= l.sent_at
-                             THEN l.sent_at ELSE c.last_message_at END,
-      last_message_preview = CASE WHEN c.last_message_at IS NULL OR c.last_message_at <= l.sent_at
-                                  THEN l.preview ELSE c.last_message_preview END,
-      unread_count = c.unread_count + n.inbound,
-      updated_at = now()
-    FROM latest l JOIN counts n ON n.chat_id = l.chat_id
-    WHERE c.tenant_id = ${tenantId} AND c.id = l.chat_id`;
-}
-
 /** `onEvents` hears the outbox events of each committed write (see types.ts EventListener). */
 export function createMessageRepo(sql: Sql, onEvents?: EventListener): MessageRepo {
   return {
@@ -179,26 +127,17 @@ export function createMessageRepo(sql: Sql, onEvents?: EventListener): MessageRe
       // would fail its whole batch again and again, so it is stored (and published) with U+FFFD instead.
       for (const m of messages) if (!firstById.has(m.id)) firstById.set(m.id, { ...m, body: storableText(m.body), from: storableText(m.from) });
       const batch = [...firstById.values()];
-      const { stored, events } = await withTenant(sql, tenantId, async (tx) => {
-        // The fence check and the inserts go out together: one round trip for the three statements. They
-        // run in order; when the fence refuses the write, the transaction rolls back with the inserts.
-        const [fenced, written] = await Promise.allSettled([checkFence(tx, tenantId, fence), insertNew(tx, tenantId, batch)]);
-        if (fenced.status === 'rejected') throw fenced.reason;
-        if (written.status === 'rejected') throw written.reason;
-        const fresh = written.value;
-        if (fresh.size === 0) return { stored: [], events: [] };
-        // The bytes of new messages in the same transaction: a message is never stored without them.
-        for (const file of media) if (fresh.has(file.messageId)) await writeMedia(tx, tenantId, file);
-        const inserted = batch.filter((m) => fresh.has(m.id));
-        // Outbox, same transaction: each new message, then each touched chat as it is now (read after the
-        // update, which runs first on the connection; both go out together).
-        const [, chats] = await Promise.all([
-          updateChats(tx, tenantId, [...fresh]),
-          chatsByIds(tx, tenantId, [...new Set(inserted.map((m) => m.chatId))]),
-        ]);
-        const messageEvents = inserted.map((m): NewEvent => ({ name: 'message', chatId: m.chatId, payload: m }));
-        return { stored: inserted, events: await appendEvents(tx, tenantId, [...messageEvents, ...chatUpdatedEvents(chats)]) };
-      });
+      // Without media the whole batch is one statement in one round trip (message-batch.ts). Media bytes
+      // go in the same transaction, after the messages they belong to.
+      const { stored, events } =
+        media.length === 0
+          ? readMessageBatch(tenantId, batch, fence, await inTenantTransaction(sql, tenantId, (q) => messageBatchStatement(q, tenantId, batch, fence)))
+          : await withTenant(sql, tenantId, async (tx) => {
+              const written = readMessageBatch(tenantId, batch, fence, await messageBatchStatement(tx, tenantId, batch, fence));
+              const fresh = new Set(written.stored.map((m) => m.id));
+              for (const file of media) if (fresh.has(file.messageId)) await writeMedia(tx, tenantId, file);
+              return written;
+            });
       notifyEvents(onEvents, tenantId, events);
       return stored;
     },

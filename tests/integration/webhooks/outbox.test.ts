@@ -51,9 +51,39 @@ describe('the outbox', () => {
     expect(events[2]?.payload).toEqual({ id: m.id, chatId: CHAT, ack: 3 });
     expect(events[3]?.payload).toEqual({ status: 'connected', reason: null });
     expect(heard.map((e) => e.id)).toEqual(events.map((e) => e.id));
+    // What the node publishes is what a webhook reads back, and the chat is as a chat list shows it.
+    expect(heard.map((e) => e.payload)).toEqual(events.map((e) => e.payload));
+    expect(heard.map((e) => e.createdAt)).toEqual(events.map((e) => e.createdAt));
+    expect(events[1]?.payload).toEqual((await db.store.chats.listAll(tenantId)).find((c) => c.id === CHAT));
     // A redelivered message changes nothing, so it writes no event either.
     await store.messages.insertMany(tenantId, [m]);
     expect((await db.store.outbox.head(tenantId))).toBe(4);
+  });
+
+  it('numbers a batch: its new messages in batch order, then one chat_updated per touched chat', async () => {
+    const heard: StoredEvent[] = [];
+    const store = createStore(db.sql, { onEvents: (_t, events) => heard.push(...events) });
+    const { tenantId } = await seedTenant(db.store);
+    const other = '4910000000002@c.us';
+    const first = inbound('first');
+    await store.messages.insertMany(tenantId, [first]);
+    heard.length = 0;
+    const batch = [inbound('a', other), first, inbound('b'), inbound('c', other)];
+    const stored = await store.messages.insertMany(tenantId, batch);
+    expect(stored.map((m) => m.id)).toEqual([batch[0]?.id, batch[2]?.id, batch[3]?.id]); // the redelivery is skipped
+    expect(heard.map((e) => [e.seq, e.name, e.chatId])).toEqual([
+      [3, 'message', other],
+      [4, 'message', CHAT],
+      [5, 'message', other],
+      [6, 'chat_updated', CHAT],
+      [7, 'chat_updated', other],
+    ]);
+    const chats = await db.store.chats.listAll(tenantId);
+    expect(heard[3]?.payload).toEqual(chats.find((c) => c.id === CHAT));
+    expect(heard[4]?.payload).toEqual(chats.find((c) => c.id === other));
+    expect(heard[4]?.payload).toMatchObject({ unreadCount: 2, lastMessagePreview: 'c' });
+    const { events } = await readAll(tenantId, 2);
+    expect(events.map((e) => e.payload)).toEqual(heard.map((e) => e.payload));
   });
 
   it('writes no event when the write itself is refused (a stale lease epoch)', async () => {
