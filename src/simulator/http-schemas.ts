@@ -62,6 +62,22 @@ export const PhotoBody = Type.Object(
   { additionalProperties: false },
 );
 
+/** Many phones writing at once (load generation): one request carries what a tick of traffic sends. */
+export const BulkSendBody = Type.Object(
+  {
+    messages: Type.Array(Type.Object({ from: PhoneNumber, to: PhoneNumber, body: MessageBody }, { additionalProperties: false }), {
+      minItems: 1,
+      maxItems: 1000,
+    }),
+  },
+  { additionalProperties: false },
+);
+
+export const BulkSentView = Type.Object({
+  /** One entry per message, in request order: its id, or why the network refused it. */
+  results: Type.Array(Type.Union([Type.Object({ id: Type.String() }), Type.Object({ code: Type.String(), message: Type.String() })])),
+});
+
 export const RedeliverBody = Type.Object({ messageId: Type.String({ minLength: 1, maxLength: 64 }) }, { additionalProperties: false });
 
 export const StatsView = Type.Object({

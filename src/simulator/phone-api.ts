@@ -1,10 +1,12 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from '@sinclair/typebox';
-import { ValidationError } from '../domain/errors.js';
+import { ValidationError, isAppError } from '../domain/errors.js';
 import type { Account } from './model.js';
 import type { Network } from './network.js';
 import { chatIdOf } from './protocol.js';
 import {
+  BulkSendBody,
+  BulkSentView,
   ConnectionsView,
   CreatePhoneBody,
   ErrorBody,
@@ -108,6 +110,20 @@ export const phoneApi: FastifyPluginAsyncTypebox<{ network: Network }> = async (
       return reply.code(204).send(null);
     },
   );
+
+  // Load generation: one request per tick of traffic instead of one per message, so a benchmark's sender
+  // and this server spend their CPU on the network, not on HTTP. Each message is sent as by its phone.
+  app.post('/testing/messages', { schema: { body: BulkSendBody, response: { 200: BulkSentView, ...errors } } }, async (req) => ({
+    results: req.body.messages.map((m) => {
+      try {
+        if (m.body === '') throw new ValidationError('A message needs a body');
+        return { id: network.sendFromPhone(m.from, m.to, { body: m.body }).id };
+      } catch (err) {
+        if (!isAppError(err)) throw err;
+        return { code: err.code, message: err.message };
+      }
+    }),
+  }));
 
   app.post(
     '/testing/phones/:number/stall',

@@ -81,6 +81,28 @@ describe('simulator phone API', () => {
     expect(sim.stats().sent).toBeGreaterThanOrEqual(1);
   });
 
+  it('sends many messages in one load-generation request, each as by its phone, and says which were refused', async () => {
+    const ann = await createPhone(api, 'Ann');
+    const bob = await createPhone(api, 'Bob');
+    const nobody = freshNumber();
+    const res = await api.post('/testing/messages', {
+      messages: [
+        { from: ann, to: bob, body: 'one' },
+        { from: nobody, to: bob, body: 'from nobody' },
+        { from: bob, to: ann, body: 'two' },
+        { from: ann, to: bob, body: '' },
+      ],
+    });
+    expect(res.status).toBe(200);
+    const { results } = res.body as { results: ({ id: string } | { code: string })[] };
+    expect(results).toEqual([{ id: expect.any(String) }, expect.objectContaining({ code: 'WA_NOT_FOUND' }), { id: expect.any(String) }, expect.objectContaining({ code: 'WA_VALIDATION' })]);
+    const inbox = (await api.get(`/phones/${bob}/messages`)).body as { messages: { id: string; body: string }[] };
+    expect(inbox.messages.map((m) => [m.id, m.body])).toEqual([[(results[0] as { id: string }).id, 'one']]);
+    expect(((await api.get(`/phones/${ann}/messages`)).body as { messages: { body: string }[] }).messages.map((m) => m.body)).toEqual(['two']);
+    expectError(await api.post('/testing/messages', { messages: [] }), 400, 'WA_VALIDATION');
+    expectError(await api.post('/testing/messages', { messages: [{ from: ann, to: 'x', body: 'hi' }] }), 400, 'WA_VALIDATION');
+  });
+
   it('reports a linked and online phone, and unlinks it from the phone', async () => {
     const ann = await createPhone(api, 'Ann');
     const { session } = await linkRaw(sim, api, ann);
