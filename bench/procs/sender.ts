@@ -24,7 +24,7 @@ function post(simUrl: URL, path: string, body: unknown): Promise<{ status: numbe
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
-          let json: unknown = null;
+          let json: unknown;
           try {
             json = JSON.parse(Buffer.concat(chunks).toString('utf8'));
           } catch {
