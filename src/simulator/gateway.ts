@@ -150,10 +150,13 @@ export function createGateway(opts: GatewayOptions) {
   }
 
   function handleOnline(device: Device, conn: SessionConnection, frame: Exclude<ClientFrame, { type: 'hello' }>): void {
-    if (frame.type !== 'delivery.ack' && network.isStalled(device.number)) return; // test hook: swallowed
+    if (frame.type !== 'delivery.ack' && frame.type !== 'delivery.acks' && network.isStalled(device.number)) return; // test hook: swallowed
     switch (frame.type) {
       case 'delivery.ack':
         network.ackDelivery(device, frame.id);
+        return;
+      case 'delivery.acks':
+        for (const id of frame.ids) network.ackDelivery(device, id);
         return;
       case 'req.send':
         try {

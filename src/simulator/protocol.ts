@@ -75,6 +75,11 @@ const ReqId = Type.Integer({ minimum: 0 });
 export const ClientFrame = Type.Union([
   Type.Object({ type: Type.Literal('hello'), credentials: Type.Union([Type.String({ minLength: 1, maxLength: 512 }), Type.Null()]) }),
   Type.Object({ type: Type.Literal('delivery.ack'), id: Type.String({ minLength: 1, maxLength: 64 }) }),
+  // Several acks in one frame: a session that stores messages in batches acks them in batches.
+  Type.Object({
+    type: Type.Literal('delivery.acks'),
+    ids: Type.Array(Type.String({ minLength: 1, maxLength: 64 }), { minItems: 1, maxItems: 1000 }),
+  }),
   Type.Object({
     type: Type.Literal('req.send'),
     reqId: ReqId,

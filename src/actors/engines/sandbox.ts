@@ -31,6 +31,7 @@ import {
   type SentMessage,
 } from './engine.js';
 import { EngineEvents } from './engine-events.js';
+import { AckBatch } from './ack-batch.js';
 import { DeliveryWindow } from './delivery-window.js';
 
 /**
@@ -88,6 +89,9 @@ export class SandboxEngine implements Engine {
    * waits for storage in #deliver; waiting would cap a tenant at one database round trip per message.
    */
   readonly #unacked = new DeliveryWindow(MAX_UNACKED_DELIVERIES);
+  readonly #acks = new AckBatch<Connection>((conn, ids) => {
+    if (conn.ws.readyState === WebSocket.OPEN) this.#send(conn, ids.length === 1 ? { type: 'delivery.ack', id: ids[0] as string } : { type: 'delivery.acks', ids });
+  });
   readonly #calls = new PendingRequests();
   #credentials: string | null;
   #me: EngineAccount | null = null;
@@ -151,6 +155,7 @@ export class SandboxEngine implements Engine {
     const conn = this.#conn;
     this.#conn = null;
     this.#calls.failAll(new AppError(ErrorCodes.SESSION_NOT_RUNNING, 'The WhatsApp session was stopped'));
+    this.#acks.flush();
     if (conn) await closeSocket(conn);
     await this.#events.stopped();
   }
@@ -318,8 +323,8 @@ export class SandboxEngine implements Engine {
       this.#log.warn({ err, messageId: wire.id }, 'message listener failed; the message stays unacked and will be redelivered');
       return;
     }
-    // Acked on the socket it came in on; if that one is gone the network redelivers it, which is fine.
-    if (conn.ws.readyState === WebSocket.OPEN) this.#send(conn, { type: 'delivery.ack', id: wire.id });
+    // Acked on its own socket with the others stored in this turn; if that one is gone, it is redelivered.
+    this.#acks.add(conn, wire.id);
   }
 
   #onClose(conn: Connection, code: number): void {
@@ -375,9 +380,6 @@ export class SandboxEngine implements Engine {
     if (!this.#me) throw new AppError(ErrorCodes.ENGINE, 'The simulator sent account data before authenticating');
     return this.#me;
   }
-
-
-
 }
 
 async function closeSocket(conn: Connection): Promise<void> {

@@ -89,6 +89,24 @@ describe('simulator session protocol', () => {
     expect(third.frames.types()).not.toContain('message');
   });
 
+  it('takes several acks in one delivery.acks frame', async () => {
+    const ann = await createPhone(api, 'Ann');
+    const bob = await createPhone(api, 'Bob');
+    const { session, credentials } = await link(ann);
+    const ids: string[] = [];
+    for (const body of ['one', 'two', 'three']) ids.push(((await api.post(`/phones/${bob}/messages`, { to: ann, body })).body as { id: string }).id);
+    for (let i = 0; i < 3; i++) await session.frames.take('message');
+    session.send({ type: 'delivery.acks', ids: ids.slice(0, 2) });
+    session.send({ type: 'req.media', reqId: 1, messageId: ids[0] as string });
+    await session.frames.take('res.media');
+    expect(sim.stats().pending).toBe(1);
+    await session.close();
+    const again = await open();
+    again.send({ type: 'hello', credentials });
+    expect(await again.frames.take('message')).toMatchObject({ message: { id: ids[2] }, redelivery: true });
+    await again.close();
+  });
+
   it('resends a delivered message with the same id through the redelivery test hook', async () => {
     const ann = await createPhone(api, 'Ann');
     const bob = await createPhone(api, 'Bob');
