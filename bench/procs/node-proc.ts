@@ -26,8 +26,16 @@ const node = await startNode({ config, log, schema: process.env.BENCH_SCHEMA, re
 const waiting = new Map<string, (event: RealtimeEvent) => void>();
 const connected = new Set<string>();
 const connectedWaiters = new Set<() => void>();
+// Inbound runs: how long from the sender's send (its time is in the body, `<tag>:<seq>:<ms>`) until the
+// node publishes the stored message. The rest of the end-to-end latency is the socket delivery.
+const SENT_AT = /^[^:]+:\d+:(\d+\.\d+)$/;
+let toPublish: number[] = [];
 const publish = node.realtime.publish.bind(node.realtime);
 node.realtime.publish = (tenantId, event) => {
+  if (event.name === 'message') {
+    const sentAt = SENT_AT.exec((event.payload as { body?: string }).body ?? '')?.[1];
+    if (sentAt !== undefined) toPublish.push(performance.timeOrigin + performance.now() - Number(sentAt));
+  }
   if (event.name === 'session_status' && (event.payload as { status?: string }).status === 'connected') {
     connected.add(tenantId);
     for (const w of connectedWaiters) w();
@@ -83,6 +91,12 @@ async function pool<T>(items: readonly T[], concurrency: number, fn: (item: T) =
 
 serveIpc(
   {
+    /** Send -> publish latencies recorded since the last call (ms), then forgotten. */
+    takePublishLatencies() {
+      const taken = toPublish;
+      toPublish = [];
+      return taken;
+    },
     /** Tenants with a dummy password hash (nobody logs in as them): the density runs. */
     async createTenants(args: { count: number; prefix: string }) {
       const ids: string[] = [];

@@ -15,6 +15,13 @@ import { median, medianOf, quantile } from '../lib/stats.js';
  */
 
 const TARGET_RATE = 5_000;
+/**
+ * BENCH_INBOUND_RATE: offer another rate (where the latency knee is on a machine); the targets are then
+ * not judged, they are for 5,000/s.
+ */
+const OFFERED_RATE = Number(process.env.BENCH_INBOUND_RATE ?? TARGET_RATE);
+if (!Number.isInteger(OFFERED_RATE) || OFFERED_RATE < 1) throw new Error(`BENCH_INBOUND_RATE must be a positive integer, got ${process.env.BENCH_INBOUND_RATE}`);
+const judged = OFFERED_RATE === TARGET_RATE;
 const CONTACTS_PER_TENANT = 10;
 
 interface Receipts {
@@ -44,6 +51,9 @@ interface InboundRun {
   sendRatePerS: number;
   p50: number;
   p99: number;
+  /** Send -> published by the node (stored, handed to Socket.IO): the gateway's own share of the latency. */
+  publishedP50: number;
+  publishedP99: number;
 }
 
 /** Polls the receivers until every accepted message arrived or nothing new came for `idleMs`. */
@@ -68,7 +78,7 @@ async function collect(receivers: Proc[], expected: number, idleMs: number): Pro
   }
 }
 
-function summarize(blast: Blast, r: Receipts, stored: number): InboundRun {
+function summarize(blast: Blast, r: Receipts, stored: number, published: number[] = []): InboundRun {
   const unique = new Set(r.seqs).size;
   const windowS = Math.max(blast.lastSend - blast.firstSend, r.lastReceipt - blast.firstSend) / 1000;
   return {
@@ -82,6 +92,8 @@ function summarize(blast: Blast, r: Receipts, stored: number): InboundRun {
     sendRatePerS: blast.accepted / ((blast.lastSend - blast.firstSend) / 1000),
     p50: quantile(r.latencies, 0.5),
     p99: quantile(r.latencies, 0.99),
+    publishedP50: quantile(published, 0.5),
+    publishedP99: quantile(published, 0.99),
   };
 }
 
@@ -119,28 +131,30 @@ export const inboundSuite: Suite = {
     await Promise.all(clients.map((c) => c.request('reset', { tag: 'warm' })));
     const warm = await blast(gatewayRoutes, 'warm', 1_000, 1_000);
     await collect(clients, warm.accepted, 5_000);
+    await stack.node.request('takePublishLatencies');
 
     const ours: InboundRun[] = [];
     const base: InboundRun[] = [];
-    const count = TARGET_RATE * seconds;
+    const count = OFFERED_RATE * seconds;
     for (let run = 0; run < ctx.runs; run++) {
-      ctx.step(`inbound: run ${run + 1}/${ctx.runs} (${count} messages at ${TARGET_RATE}/s, then the bare baseline)`);
+      ctx.step(`inbound: run ${run + 1}/${ctx.runs} (${count} messages at ${OFFERED_RATE}/s, then the bare baseline)`);
       const tag = `r${run}x${Date.now().toString(36)}`;
       await Promise.all(clients.map((c) => c.request('reset', { tag })));
       const before = await persistStats(stack.node.info.url);
-      const b = await blast(gatewayRoutes, tag, count, TARGET_RATE);
+      const b = await blast(gatewayRoutes, tag, count, OFFERED_RATE);
       const receipts = await collect(clients, b.accepted, 10_000);
       await stack.node.request('drain');
+      const published = await stack.node.request<number[]>('takePublishLatencies');
       ctx.note(`inbound run ${run + 1}: ${describePersist(before, await persistStats(stack.node.info.url))}`);
       const [row] = await sql<{ n: string }[]>`SELECT count(*) AS n FROM messages WHERE body LIKE ${`${tag}:%`} AND NOT from_me`;
-      ours.push(summarize(b, receipts, Number(row?.n ?? 0)));
+      ours.push(summarize(b, receipts, Number(row?.n ?? 0), published));
 
       const bareTag = `${tag}b`;
       await bare.request('reset', { tag: bareTag });
-      const bb = await blast(bareRoutes, bareTag, count, TARGET_RATE);
+      const bb = await blast(bareRoutes, bareTag, count, OFFERED_RATE);
       base.push(summarize(bb, await collect([bare], bb.accepted, 10_000), bb.accepted));
     }
-    ctx.raw.inbound = { tenants, contacts: contacts.length, targetRate: TARGET_RATE, seconds, ours, bare: base };
+    ctx.raw.inbound = { tenants, contacts: contacts.length, offeredRate: OFFERED_RATE, seconds, ours, bare: base };
     const m = (runs: InboundRun[], pick: (r: InboundRun) => number) => medianOf(runs, pick);
     const rate = m(ours, (r) => r.ratePerS);
     const lost = Math.max(...ours.map((r) => r.lost));
@@ -149,16 +163,15 @@ export const inboundSuite: Suite = {
     return [
       {
         suite: 'inbound',
-        figure: `delivered to sockets, ${tenants} tenants, ${TARGET_RATE}/s offered for ${seconds} s`,
+        figure: `delivered to sockets, ${tenants} tenants, ${OFFERED_RATE}/s offered for ${seconds} s`,
         value: rate,
         unit: 'msgs/s',
         baseline: { name: 'bare protocol clients, no gateway', value: m(base, (r) => r.ratePerS) },
         ratio: ratio(rate, m(base, (r) => r.ratePerS)),
-        target: '>= 4,900/s sustained (5,000 offered)',
-        met: rate >= TARGET_RATE * 0.98,
+        ...(judged ? { target: '>= 4,900/s sustained (5,000 offered)', met: rate >= TARGET_RATE * 0.98 } : {}),
         note: `sender reached ${m(ours, (r) => r.sendRatePerS).toFixed(0)}/s`,
       },
-      { suite: 'inbound', figure: 'stored in PostgreSQL', value: m(ours, (r) => r.storedPerS), unit: 'msgs/s', baseline: { name: 'offered', value: TARGET_RATE }, ratio: ratio(m(ours, (r) => r.storedPerS), TARGET_RATE) },
+      { suite: 'inbound', figure: 'stored in PostgreSQL', value: m(ours, (r) => r.storedPerS), unit: 'msgs/s', baseline: { name: 'offered', value: OFFERED_RATE }, ratio: ratio(m(ours, (r) => r.storedPerS), OFFERED_RATE) },
       {
         suite: 'inbound',
         figure: 'end-to-end latency p50 (simulator send -> socket receipt)',
@@ -174,8 +187,14 @@ export const inboundSuite: Suite = {
         unit: 'ms',
         baseline: { name: 'bare clients', value: m(base, (r) => r.p99) },
         ratio: ratio(m(ours, (r) => r.p99), m(base, (r) => r.p99)),
-        target: '< 100 ms',
-        met: m(ours, (r) => r.p99) < 100,
+        ...(judged ? { target: '< 100 ms', met: m(ours, (r) => r.p99) < 100 } : {}),
+      },
+      {
+        suite: 'inbound',
+        figure: 'of which send -> published by the node (stored, handed to Socket.IO), p99',
+        value: m(ours, (r) => r.publishedP99),
+        unit: 'ms',
+        note: `p50 ${m(ours, (r) => r.publishedP50).toFixed(1)} ms; the rest of the end-to-end latency is the socket delivery`,
       },
       { suite: 'inbound', figure: 'lost (accepted by the network, never delivered), worst run', value: lost, unit: 'msgs', target: '0', met: lost === 0, note: `not stored, worst run: ${notStored}` },
       { suite: 'inbound', figure: 'duplicated (delivered twice), worst run', value: duplicated, unit: 'msgs', target: '0', met: duplicated === 0 },
