@@ -7,7 +7,7 @@ import { writeMedia } from './media.js';
 import { appendEvents, notifyEvents } from './outbox.js';
 import type { EventListener, MessageRepo, NewEvent } from './types.js';
 import { messageBatchStatement, readMessageBatch } from './message-batch.js';
-import { inTenantTransaction, iso, parseRow, parseRows, withTenant } from './with-tenant.js';
+import { iso, parseRow, parseRows, withTenant } from './with-tenant.js';
 
 const MessageRow = Type.Object({
   wa_message_id: Type.String(),
@@ -127,17 +127,14 @@ export function createMessageRepo(sql: Sql, onEvents?: EventListener): MessageRe
       // would fail its whole batch again and again, so it is stored (and published) with U+FFFD instead.
       for (const m of messages) if (!firstById.has(m.id)) firstById.set(m.id, { ...m, body: storableText(m.body), from: storableText(m.from) });
       const batch = [...firstById.values()];
-      // Without media the whole batch is one statement in one round trip (message-batch.ts). Media bytes
-      // go in the same transaction, after the messages they belong to.
-      const { stored, events } =
-        media.length === 0
-          ? readMessageBatch(tenantId, batch, fence, await inTenantTransaction(sql, tenantId, (q) => messageBatchStatement(q, tenantId, batch, fence)))
-          : await withTenant(sql, tenantId, async (tx) => {
-              const written = readMessageBatch(tenantId, batch, fence, await messageBatchStatement(tx, tenantId, batch, fence));
-              const fresh = new Set(written.stored.map((m) => m.id));
-              for (const file of media) if (fresh.has(file.messageId)) await writeMedia(tx, tenantId, file);
-              return written;
-            });
+      // The batch is one statement (message-batch.ts); media bytes go in the same transaction, after the
+      // messages they belong to.
+      const { stored, events } = await withTenant(sql, tenantId, async (tx) => {
+        const written = readMessageBatch(tenantId, batch, fence, await messageBatchStatement(tx, tenantId, batch, fence));
+        const fresh = new Set(written.stored.map((m) => m.id));
+        for (const file of media) if (fresh.has(file.messageId)) await writeMedia(tx, tenantId, file);
+        return written;
+      });
       notifyEvents(onEvents, tenantId, events);
       return stored;
     },

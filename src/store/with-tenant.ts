@@ -1,7 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { AppError, ErrorCodes, ValidationError } from '../domain/errors.js';
-import type { Sql, Statement, TxSql } from './db.js';
+import type { Sql, TxSql } from './db.js';
 import { translateDbError } from './db.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -36,43 +36,6 @@ export async function withTenant<T>(sql: Sql, tenantId: string, fn: (tx: TxSql) 
     return result.value as T;
   } catch (err) {
     throw translateDbError(err);
-  }
-}
-
-/**
- * One statement in its own tenant transaction, in ONE round trip: BEGIN, the tenant settings (as in
- * withTenant), the statement and COMMIT go out together on a reserved connection, without waiting for
- * each other. PostgreSQL runs them in order; if any fails, the transaction is aborted and the COMMIT
- * answers ROLLBACK, so the first failure is thrown and nothing was written. For hot writes (an ingest
- * batch) whose work fits one statement: withTenant pays three round trips at least (BEGIN alone, the
- * work, COMMIT), and under load each one waits for a busy event loop and wakes a database backend.
- */
-export async function inTenantTransaction(sql: Sql, tenantId: string, statement: (q: Sql) => Statement): Promise<readonly unknown[]> {
-  if (!isUuid(tenantId)) throw new ValidationError('Invalid tenant id');
-  let conn: Awaited<ReturnType<Sql['reserve']>>;
-  try {
-    conn = await sql.reserve();
-  } catch (err) {
-    throw translateDbError(err);
-  }
-  try {
-    // Built before anything is sent: a statement that cannot be built leaves no transaction open.
-    const work = statement(conn);
-    // Sent in this order (each execute() queues its query on the connection in call order).
-    const sent = [
-      conn`BEGIN`.execute(),
-      conn`SELECT set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'wa_app', true)`.execute(),
-      work.execute(),
-      conn`COMMIT`.execute(),
-    ];
-    const settled = await Promise.allSettled(sent);
-    for (const result of settled) if (result.status === 'rejected') throw result.reason;
-    const answer = settled[2];
-    return answer?.status === 'fulfilled' ? answer.value : [];
-  } catch (err) {
-    throw translateDbError(err);
-  } finally {
-    conn.release();
   }
 }
 
