@@ -90,8 +90,12 @@ async function selectPage(tx: TxSql, tenantId: string, chatId: string, cursor: C
   return parseRows(PageRow, rows, 'message');
 }
 
-/** `onEvents` hears the outbox events of each committed write (see types.ts EventListener). */
-export function createMessageRepo(sql: Sql, onEvents?: EventListener): MessageRepo {
+/**
+ * `onEvents` hears the outbox events of each committed write (see types.ts EventListener).
+ * `chatListsChanged`, when given, announces an ingest batch's chat list change after its commit instead
+ * of the chats trigger inside it (migration 006, chat-list-notifier.ts).
+ */
+export function createMessageRepo(sql: Sql, onEvents?: EventListener, chatListsChanged?: (tenantId: string) => void): MessageRepo {
   return {
     async page(tenantId, chatId, opts) {
       if (!Number.isInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_PAGE_LIMIT) {
@@ -130,11 +134,14 @@ export function createMessageRepo(sql: Sql, onEvents?: EventListener): MessageRe
       // The batch is one statement (message-batch.ts); media bytes go in the same transaction, after the
       // messages they belong to.
       const { stored, events } = await withTenant(sql, tenantId, async (tx) => {
+        // Sent with the statement (no round trip of its own); transaction-local like the tenant settings.
+        if (chatListsChanged !== undefined) tx`SELECT set_config('app.chat_lists_notify', 'deferred', true)`.execute().catch(() => undefined);
         const written = readMessageBatch(tenantId, batch, fence, await messageBatchStatement(tx, tenantId, batch, fence));
         const fresh = new Set(written.stored.map((m) => m.id));
         for (const file of media) if (fresh.has(file.messageId)) await writeMedia(tx, tenantId, file);
         return written;
       });
+      if (stored.length > 0) chatListsChanged?.(tenantId);
       notifyEvents(onEvents, tenantId, events);
       return stored;
     },

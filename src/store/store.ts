@@ -1,5 +1,6 @@
 import type { Sql } from './db.js';
-import type { ChatListCache } from './chat-list-cache.js';
+import { CHAT_LISTS_CHANNEL, type ChatListCache } from './chat-list-cache.js';
+import { createChatListNotifier } from './chat-list-notifier.js';
 import { createChatRepo } from './chats.js';
 import { createMediaRepo } from './media.js';
 import { createMessageRepo } from './messages.js';
@@ -24,6 +25,8 @@ export interface CreateStoreOptions {
   onEvents?: EventListener;
   /** Chat lists kept in memory between changes (chat-list-cache.ts); closed with the store. */
   chatListCache?: ChatListCache;
+  /** Told when the NOTIFY of an ingest batch's chat list change could not be sent (chat-list-notifier.ts). */
+  onNotifyError?: (err: unknown) => void;
 }
 
 /** Builds every repository on one postgres.js pool (migrations must have run: see migrate.ts). */
@@ -40,8 +43,14 @@ export function createStore(sql: Sql, opts: CreateStoreOptions = {}): Store {
           if (events.some((e) => e.name === 'chat_updated')) cache.forget(tenantId);
           opts.onEvents?.(tenantId, events);
         };
+  // Ingest batches announce their chat list changes after their commit, several tenants per NOTIFY
+  // (migration 006); `current_schema()` is the schema the trigger would name.
+  const notifier = createChatListNotifier(async (tenantIds) => {
+    await asOwner(() => sql`SELECT pg_notify(${CHAT_LISTS_CHANNEL}, current_schema() || '/' || t) FROM unnest(${tenantIds}::text[]) AS t`);
+  }, opts.onNotifyError ?? (() => undefined));
   const closePool = opts.close ?? (() => sql.end({ timeout: 5 }));
   const close = async (): Promise<void> => {
+    await notifier.close();
     await opts.chatListCache?.close();
     await closePool();
   };
@@ -50,7 +59,7 @@ export function createStore(sql: Sql, opts: CreateStoreOptions = {}): Store {
     users: createUserRepo(sql, chatListsChanged),
     refreshTokens: createRefreshTokenRepo(sql),
     chats: createChatRepo(sql, onEvents, cache),
-    messages: createMessageRepo(sql, onEvents),
+    messages: createMessageRepo(sql, onEvents, (tenantId) => notifier.changed(tenantId)),
     media: createMediaRepo(sql),
     permissions: createPermissionRepo(sql, chatListsChanged),
     sessions: createSessionRepo(sql, onEvents),

@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { systemClock } from '../../../src/domain/clock.js';
 import type { Chat } from '../../../src/domain/types.js';
-import { createChatListCache, type ChatListCache } from '../../../src/store/chat-list-cache.js';
+import postgres from 'postgres';
+import { CHAT_LISTS_CHANNEL, createChatListCache, type ChatListCache } from '../../../src/store/chat-list-cache.js';
 import { createStore } from '../../../src/store/store.js';
 import type { Store } from '../../../src/store/types.js';
 import { TEST_DATABASE_URL, createTestDatabase, seedTenant, type SeededTenant, type TestDatabase } from '../../helpers/db.js';
@@ -33,7 +34,8 @@ describe('chat list cache', () => {
 
   beforeAll(async () => {
     db = await createTestDatabase();
-    cache = await createChatListCache({ url: TEST_DATABASE_URL, schema: db.schema, log: db.log, clock: systemClock, retryMs: 20 });
+    // Entries outlive every test here (no expiry, no refresh ahead): only notifications drop a list.
+    cache = await createChatListCache({ url: TEST_DATABASE_URL, schema: db.schema, log: db.log, clock: systemClock, retryMs: 20, maxAgeMs: 600_000 });
     store = createStore(db.sql, { close: async () => undefined, chatListCache: cache });
     other = db.store;
     tenant = await seedTenant(other, { employees: 1, chats: 3 });
@@ -63,6 +65,45 @@ describe('chat list cache', () => {
     await other.chats.upsertMany(tenant.tenantId, [chat('4970000000001@c.us', 'New contact', new Date().toISOString())]);
     await until(async () => (await store.chats.listAll(tenant.tenantId)).some((c) => c.id === '4970000000001@c.us'), 'the new chat listed');
     expect(await store.chats.listAll(tenant.tenantId)).not.toBe(before);
+  });
+
+  it('shows a message another node stored (its batch announces the change after its commit)', async () => {
+    // A cache whose clock stands still: nothing expires or refreshes, only a notification drops a list.
+    const frozen = await createChatListCache({ url: TEST_DATABASE_URL, schema: db.schema, log: db.log, clock: { now: () => 0 } });
+    const reader = createStore(db.sql, { close: async () => undefined, chatListCache: frozen });
+    try {
+      const t = await seedTenant(other, { chats: 1 });
+      // Notifications arrive in commit order: once this rename is heard, the seed's are too.
+      const chatId = (t.chats[0] as Chat).id;
+      await other.chats.upsertMany(t.tenantId, [chat(chatId, 'Settled', new Date(Date.now() - 60_000).toISOString())]);
+      await until(async () => (await reader.chats.listAll(t.tenantId))[0]?.name === 'Settled', 'the seed heard');
+      const cached = await reader.chats.listAll(t.tenantId);
+      expect(await reader.chats.listAll(t.tenantId)).toBe(cached);
+      const message = { id: `m-${randomUUID()}`, chatId, from: chatId, fromMe: false, body: 'fresh news', timestamp: new Date().toISOString(), type: 'chat' as const, hasMedia: false, ack: 1 as const };
+      await other.messages.insertMany(t.tenantId, [message]);
+      await until(async () => (await reader.chats.listAll(t.tenantId))[0]?.lastMessagePreview === 'fresh news', 'the new message heard');
+    } finally {
+      await frozen.close();
+    }
+  });
+
+  it('leaves the NOTIFY of an ingest batch to the node: its transaction sends none (migration 006)', async () => {
+    const [deferred, direct] = [await seedTenant(other), await seedTenant(other)];
+    const heard: string[] = [];
+    const listener = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => undefined });
+    try {
+      await listener.listen(CHAT_LISTS_CHANNEL, (payload) => heard.push(payload));
+      await db.sql.begin(async (tx) => {
+        await tx`SELECT set_config('app.chat_lists_notify', 'deferred', true)`;
+        await tx`INSERT INTO chats (tenant_id, id) VALUES (${deferred.tenantId}, '4970000000011@c.us')`;
+      });
+      await db.sql`INSERT INTO chats (tenant_id, id) VALUES (${direct.tenantId}, '4970000000012@c.us')`;
+      // Notifications arrive in commit order: once the second one is here, the first would have been too.
+      await until(() => heard.includes(`${db.schema}/${direct.tenantId}`), 'the direct write heard');
+      expect(heard).not.toContain(`${db.schema}/${deferred.tenantId}`);
+    } finally {
+      await listener.end();
+    }
   });
 
   it('drops a revoked chat from the employee list as soon as the revoke commits', async () => {
