@@ -114,7 +114,13 @@ export async function startNode(opts: StartNodeOptions): Promise<RunningNode> {
         ? await createChatListCache({ url: config.DATABASE_URL, schema: await currentSchema(db.sql), log, clock })
         : undefined;
     if (chatListCache !== undefined) cleanups.unshift(() => chatListCache.close());
-    const store = createStore(db.sql, { close: () => db.close(), onEvents, ...(chatListCache === undefined ? {} : { chatListCache }) });
+    const store = createStore(db.sql, {
+      close: () => db.close(),
+      onEvents,
+      ...(chatListCache === undefined ? {} : { chatListCache }),
+      // Other nodes then show the tenant's old chat list until their cache entry expires (10 s at most).
+      onNotifyError: (err) => log.warn({ err }, 'could not announce a chat list change to other nodes'),
+    });
     const retention = createRetentionJob({ outbox: store.outbox, retentionMs: config.OUTBOX_RETENTION_S * 1000, intervalMs: config.OUTBOX_CLEANUP_INTERVAL_S * 1000, log });
     cleanups.unshift(() => retention.close());
     // Without Redis a node runs alone: a second one on the same database is refused (node-lock.ts).
