@@ -91,7 +91,7 @@ export const webhooksSuite: Suite = {
       ctx.step(`webhooks: run ${run + 1}/${ctx.runs}`);
       const ordered = await deliver(s, s.tenants.ordered, count, { batch: 50, ratePerS: null, tag: `o${run}` });
       const windowed = await deliver(s, s.tenants.window, count, { batch: 50, ratePerS: null, tag: `w${run}` });
-      const paced = await deliver(s, s.tenants.paced, ctx.quick ? 300 : 600, { batch: 1, ratePerS: 100, tag: `p${run}` });
+      const paced = await deliver(s, s.tenants.paced, ctx.quick ? 200 : 600, { batch: 1, ratePerS: 100, tag: `p${run}` });
       const bareOpts = { url: s.receiver.info.url, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body, durationS: ctx.quick ? 2 : 4 };
       const bare1 = await load({ ...bareOpts, connections: 1 });
       const bare16 = await load({ ...bareOpts, connections: 16 });
@@ -101,7 +101,7 @@ export const webhooksSuite: Suite = {
         bare1: bare1.rps,
         bare16: bare16.rps,
         latencies: paced.latencies,
-        lost: Math.max(count - ordered.distinct, count - windowed.distinct, (ctx.quick ? 300 : 600) - paced.distinct),
+        lost: Math.max(count - ordered.distinct, count - windowed.distinct, (ctx.quick ? 200 : 600) - paced.distinct),
         duplicates: ordered.duplicates + windowed.duplicates + paced.duplicates,
         outOfOrder: ordered.outOfOrder + paced.outOfOrder,
       });
