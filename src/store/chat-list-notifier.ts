@@ -7,6 +7,9 @@
  * the old last message and unread count until their cache entry expires (10 s); permissions are never
  * deferred, so a revoke still acts at once everywhere.
  */
+/** The setting (migration 006) under which the chats trigger leaves the NOTIFY to this notifier. */
+export const DEFERRED_CHAT_LIST_NOTIFY = { 'app.chat_lists_notify': 'deferred' } as const;
+
 export interface ChatListNotifier {
   changed(tenantId: string): void;
   /** Sends what is marked and waits for the statement in flight. */

@@ -6,6 +6,7 @@ import { checkFence } from './fence.js';
 import { writeMedia } from './media.js';
 import { appendEvents, notifyEvents } from './outbox.js';
 import type { EventListener, MessageRepo, NewEvent } from './types.js';
+import { DEFERRED_CHAT_LIST_NOTIFY } from './chat-list-notifier.js';
 import { messageBatchStatement, readMessageBatch } from './message-batch.js';
 import { iso, parseRow, parseRows, withTenant } from './with-tenant.js';
 
@@ -133,14 +134,18 @@ export function createMessageRepo(sql: Sql, onEvents?: EventListener, chatListsC
       const batch = [...firstById.values()];
       // The batch is one statement (message-batch.ts); media bytes go in the same transaction, after the
       // messages they belong to.
-      const { stored, events } = await withTenant(sql, tenantId, async (tx) => {
-        // Sent with the statement (no round trip of its own); transaction-local like the tenant settings.
-        if (chatListsChanged !== undefined) tx`SELECT set_config('app.chat_lists_notify', 'deferred', true)`.execute().catch(() => undefined);
-        const written = readMessageBatch(tenantId, batch, fence, await messageBatchStatement(tx, tenantId, batch, fence));
-        const fresh = new Set(written.stored.map((m) => m.id));
-        for (const file of media) if (fresh.has(file.messageId)) await writeMedia(tx, tenantId, file);
-        return written;
-      });
+      const { stored, events } = await withTenant(
+        sql,
+        tenantId,
+        async (tx) => {
+          const written = readMessageBatch(tenantId, batch, fence, await messageBatchStatement(tx, tenantId, batch, fence));
+          const fresh = new Set(written.stored.map((m) => m.id));
+          for (const file of media) if (fresh.has(file.messageId)) await writeMedia(tx, tenantId, file);
+          return written;
+        },
+        // The chats trigger stays silent; `chatListsChanged` announces the change after the commit.
+        chatListsChanged === undefined ? {} : DEFERRED_CHAT_LIST_NOTIFY,
+      );
       if (stored.length > 0) chatListsChanged?.(tenantId);
       notifyEvents(onEvents, tenantId, events);
       return stored;

@@ -11,22 +11,31 @@ export function isUuid(value: string): boolean {
   return UUID.test(value);
 }
 
+/** Transaction-local settings (name -> value) set with the tenant's, e.g. DEFERRED_CHAT_LIST_NOTIFY. */
+export type TransactionSettings = Readonly<Record<string, string>>;
+
 /**
  * Runs `fn` in a transaction as role `wa_app` with `app.tenant_id` set for that transaction only, so the
  * row-level security policies of 001_init.sql apply on top of the explicit `tenant_id` filter every query
  * carries. Both settings are transaction-local (set_config(..., true), i.e. SET LOCAL): nothing leaks to the
  * next user of the pooled connection. Never use the outer `sql` inside `fn` (embedded mode deadlocks).
  * A tenant id that is not a UUID names no tenant: ValidationError. Connection failures become
- * StoreUnavailableError.
+ * StoreUnavailableError. `settings`: more transaction-local settings, in the same statement.
  */
-export async function withTenant<T>(sql: Sql, tenantId: string, fn: (tx: TxSql) => Promise<T>): Promise<T> {
+export async function withTenant<T>(sql: Sql, tenantId: string, fn: (tx: TxSql) => Promise<T>, settings: TransactionSettings = {}): Promise<T> {
   if (!isUuid(tenantId)) throw new ValidationError('Invalid tenant id');
+  const names = Object.keys(settings);
   try {
     const result = await sql.begin(async (tx) => {
-      // One statement for both settings (set_config('role', ..., true) is SET LOCAL ROLE), sent without
+      // One statement for all settings (set_config('role', ..., true) is SET LOCAL ROLE), sent without
       // waiting: fn's first query follows it on the same connection and runs after it, so a read costs
       // BEGIN, one round trip, COMMIT. If the setup fails the transaction is aborted and fn's queries fail.
-      const setup = tx`SELECT set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'wa_app', true)`.execute();
+      const setup = (
+        names.length === 0
+          ? tx`SELECT set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'wa_app', true)`
+          : tx`SELECT set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'wa_app', true),
+                 (SELECT count(set_config(k, v, true)) FROM unnest(${names}::text[], ${names.map((n) => settings[n] ?? '')}::text[]) AS s(k, v))`
+      ).execute();
       setup.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
       const value = await fn(tx);
       await setup;

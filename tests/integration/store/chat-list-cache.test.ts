@@ -4,6 +4,7 @@ import { systemClock } from '../../../src/domain/clock.js';
 import type { Chat } from '../../../src/domain/types.js';
 import postgres from 'postgres';
 import { CHAT_LISTS_CHANNEL, createChatListCache, type ChatListCache } from '../../../src/store/chat-list-cache.js';
+import { createMessageRepo } from '../../../src/store/messages.js';
 import { createStore } from '../../../src/store/store.js';
 import type { Store } from '../../../src/store/types.js';
 import { TEST_DATABASE_URL, createTestDatabase, seedTenant, type SeededTenant, type TestDatabase } from '../../helpers/db.js';
@@ -88,15 +89,19 @@ describe('chat list cache', () => {
   });
 
   it('leaves the NOTIFY of an ingest batch to the node: its transaction sends none (migration 006)', async () => {
-    const [deferred, direct] = [await seedTenant(other), await seedTenant(other)];
+    const [deferred, direct] = [await seedTenant(other, { chats: 1 }), await seedTenant(other)];
+    // A message repo whose after-commit announcement does nothing: only the transaction could notify.
+    const silent = createMessageRepo(db.sql, undefined, () => undefined);
+    const chatId = (deferred.chats[0] as Chat).id;
     const heard: string[] = [];
     const listener = postgres(TEST_DATABASE_URL, { max: 1, onnotice: () => undefined });
     try {
       await listener.listen(CHAT_LISTS_CHANNEL, (payload) => heard.push(payload));
-      await db.sql.begin(async (tx) => {
-        await tx`SELECT set_config('app.chat_lists_notify', 'deferred', true)`;
-        await tx`INSERT INTO chats (tenant_id, id) VALUES (${deferred.tenantId}, '4970000000011@c.us')`;
-      });
+      const stored = await silent.insertMany(deferred.tenantId, [
+        { id: `m-${randomUUID()}`, chatId, from: chatId, fromMe: false, body: 'quiet', timestamp: new Date().toISOString(), type: 'chat', hasMedia: false, ack: 1 },
+        { id: `m-${randomUUID()}`, chatId: '4970000000011@c.us', from: '4970000000011@c.us', fromMe: false, body: 'new chat', timestamp: new Date().toISOString(), type: 'chat', hasMedia: false, ack: 1 },
+      ]);
+      expect(stored).toHaveLength(2); // an updated chat and a created one: both would fire the trigger
       await db.sql`INSERT INTO chats (tenant_id, id) VALUES (${direct.tenantId}, '4970000000012@c.us')`;
       // Notifications arrive in commit order: once the second one is here, the first would have been too.
       await until(() => heard.includes(`${db.schema}/${direct.tenantId}`), 'the direct write heard');
