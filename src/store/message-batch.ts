@@ -1,7 +1,8 @@
 import { Type } from '@sinclair/typebox';
-import { StaleEpochError, ValidationError } from '../domain/errors.js';
+import { StaleEpochError } from '../domain/errors.js';
 import { Chat, type Message } from '../domain/types.js';
 import type { Sql, Statement, TxSql } from './db.js';
+import { assertEpoch } from './fence.js';
 import type { Fence, StoredEvent } from './types.js';
 import { formatEventId } from './outbox.js';
 import { iso, parseRows } from './with-tenant.js';
@@ -44,7 +45,7 @@ export interface WrittenBatch {
  * `batch` must hold distinct ids and storable text (insertMany does both).
  */
 export function messageBatchStatement(q: Sql | TxSql, tenantId: string, batch: readonly Message[], fence: Fence | undefined): Statement {
-  if (fence !== undefined && (!Number.isSafeInteger(fence.epoch) || fence.epoch < 0)) throw new ValidationError('lease epoch must be a non-negative integer');
+  assertEpoch(fence);
   const epoch = fence === undefined ? null : fence.epoch;
   return q`
     WITH input AS (
