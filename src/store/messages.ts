@@ -7,6 +7,7 @@ import { writeMedia } from './media.js';
 import { appendEvents, notifyEvents } from './outbox.js';
 import type { EventListener, MessageRepo, NewEvent } from './types.js';
 import { DEFERRED_CHAT_LIST_NOTIFY } from './chat-list-notifier.js';
+import { createGroupWriter } from './group-commit.js';
 import { messageBatchStatement, readMessageBatch } from './message-batch.js';
 import { iso, parseRow, parseRows, withTenant } from './with-tenant.js';
 
@@ -97,6 +98,9 @@ async function selectPage(tx: TxSql, tenantId: string, chatId: string, cursor: C
  * of the chats trigger inside it (migration 006, chat-list-notifier.ts).
  */
 export function createMessageRepo(sql: Sql, onEvents?: EventListener, chatListsChanged?: (tenantId: string) => void): MessageRepo {
+  // The chats trigger stays silent for a batch when `chatListsChanged` announces the change after the commit.
+  const batchSettings = chatListsChanged === undefined ? {} : DEFERRED_CHAT_LIST_NOTIFY;
+  const groupWriter = createGroupWriter(sql, batchSettings);
   return {
     async page(tenantId, chatId, opts) {
       if (!Number.isInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_PAGE_LIMIT) {
@@ -132,20 +136,22 @@ export function createMessageRepo(sql: Sql, onEvents?: EventListener, chatListsC
       // would fail its whole batch again and again, so it is stored (and published) with U+FFFD instead.
       for (const m of messages) if (!firstById.has(m.id)) firstById.set(m.id, { ...m, body: storableText(m.body), from: storableText(m.from) });
       const batch = [...firstById.values()];
-      // The batch is one statement (message-batch.ts); media bytes go in the same transaction, after the
-      // messages they belong to.
-      const { stored, events } = await withTenant(
-        sql,
-        tenantId,
-        async (tx) => {
-          const written = readMessageBatch(tenantId, batch, fence, await messageBatchStatement(tx, tenantId, batch, fence));
-          const fresh = new Set(written.stored.map((m) => m.id));
-          for (const file of media) if (fresh.has(file.messageId)) await writeMedia(tx, tenantId, file);
-          return written;
-        },
-        // The chats trigger stays silent; `chatListsChanged` announces the change after the commit.
-        chatListsChanged === undefined ? {} : DEFERRED_CHAT_LIST_NOTIFY,
-      );
+      // Without media the batch joins other tenants' in one transaction (group-commit.ts). With media, the
+      // bytes go in the batch's own transaction, after the messages they belong to.
+      const { stored, events } =
+        media.length === 0
+          ? await groupWriter.write(tenantId, batch, fence)
+          : await withTenant(
+              sql,
+              tenantId,
+              async (tx) => {
+                const written = readMessageBatch(tenantId, batch, fence, await messageBatchStatement(tx, tenantId, batch, fence));
+                const fresh = new Set(written.stored.map((m) => m.id));
+                for (const file of media) if (fresh.has(file.messageId)) await writeMedia(tx, tenantId, file);
+                return written;
+              },
+              batchSettings,
+            );
       if (stored.length > 0) chatListsChanged?.(tenantId);
       notifyEvents(onEvents, tenantId, events);
       return stored;

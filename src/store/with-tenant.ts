@@ -1,7 +1,7 @@
 import type { Static, TSchema } from '@sinclair/typebox';
 import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
 import { AppError, ErrorCodes, ValidationError } from '../domain/errors.js';
-import type { Sql, TxSql } from './db.js';
+import type { Sql, Statement, TxSql } from './db.js';
 import { translateDbError } from './db.js';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
@@ -24,18 +24,12 @@ export type TransactionSettings = Readonly<Record<string, string>>;
  */
 export async function withTenant<T>(sql: Sql, tenantId: string, fn: (tx: TxSql) => Promise<T>, settings: TransactionSettings = {}): Promise<T> {
   if (!isUuid(tenantId)) throw new ValidationError('Invalid tenant id');
-  const names = Object.keys(settings);
   try {
     const result = await sql.begin(async (tx) => {
-      // One statement for all settings (set_config('role', ..., true) is SET LOCAL ROLE), sent without
-      // waiting: fn's first query follows it on the same connection and runs after it, so a read costs
-      // BEGIN, one round trip, COMMIT. If the setup fails the transaction is aborted and fn's queries fail.
-      const setup = (
-        names.length === 0
-          ? tx`SELECT set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'wa_app', true)`
-          : tx`SELECT set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'wa_app', true),
-                 (SELECT count(set_config(k, v, true)) FROM unnest(${names}::text[], ${names.map((n) => settings[n] ?? '')}::text[]) AS s(k, v))`
-      ).execute();
+      // The setup is sent without waiting: fn's first query follows it on the same connection and runs
+      // after it, so a read costs BEGIN, one round trip, COMMIT. If the setup fails the transaction is
+      // aborted and fn's queries fail.
+      const setup = tenantSetup(tx, tenantId, settings).execute();
       setup.catch(() => undefined); // awaited below; this only keeps an early failure from being unhandled
       const value = await fn(tx);
       await setup;
@@ -46,6 +40,20 @@ export async function withTenant<T>(sql: Sql, tenantId: string, fn: (tx: TxSql) 
   } catch (err) {
     throw translateDbError(err);
   }
+}
+
+/**
+ * The one statement that makes the rest of a transaction act for `tenantId`: `app.tenant_id` and role
+ * `wa_app` (set_config('role', ..., true) is SET LOCAL ROLE), plus `settings`, all transaction-local.
+ * A transaction may switch tenants with it between statements (group-commit.ts); `tenantId` must be a
+ * checked UUID.
+ */
+export function tenantSetup(tx: TxSql, tenantId: string, settings: TransactionSettings = {}): Statement {
+  const names = Object.keys(settings);
+  return names.length === 0
+    ? tx`SELECT set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'wa_app', true)`
+    : tx`SELECT set_config('app.tenant_id', ${tenantId}, true), set_config('role', 'wa_app', true),
+           (SELECT count(set_config(k, v, true)) FROM unnest(${names}::text[], ${names.map((n) => settings[n] ?? '')}::text[]) AS s(k, v))`;
 }
 
 /**

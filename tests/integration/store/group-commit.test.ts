@@ -1,0 +1,103 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ErrorCodes } from '../../../src/domain/errors.js';
+import type { Message } from '../../../src/domain/types.js';
+import { createStore } from '../../../src/store/store.js';
+import type { StoredEvent, Store } from '../../../src/store/types.js';
+import { createTestDatabase, seedTenant, type TestDatabase } from '../../helpers/db.js';
+
+// Ingest batches of several tenants share one transaction (src/store/group-commit.ts); each batch still
+// succeeds or fails on its own, under its own tenant's row-level security.
+
+function message(id: string, chat = '4915550001@c.us'): Message {
+  return { id, chatId: chat, from: chat, fromMe: false, body: `body ${id}`, timestamp: new Date().toISOString(), type: 'chat', hasMedia: false, ack: 1 };
+}
+
+describe('group commit of message batches across tenants', () => {
+  let db: TestDatabase;
+  let store: Store;
+  const heard: { tenantId: string; events: StoredEvent[] }[] = [];
+  beforeAll(async () => {
+    db = await createTestDatabase({ poolSize: 4 });
+    // A store of its own to hear the published events; the pool is closed by db.close().
+    store = createStore(db.sql, { onEvents: (tenantId, events) => heard.push({ tenantId, events }), close: async () => undefined });
+  });
+  afterAll(async () => {
+    await store.close();
+    await db.close();
+  });
+
+  /** The transaction ids that wrote these messages (xmin): one id means one transaction. */
+  async function writers(ids: string[]): Promise<string[]> {
+    const rows = await db.sql<{ x: string }[]>`SELECT DISTINCT xmin::text AS x FROM messages WHERE wa_message_id = ANY(${ids})`;
+    return rows.map((r) => r.x);
+  }
+
+  it('writes the batches of tenants queued in one turn in one transaction, each under its own tenant', async () => {
+    const tenants = await Promise.all([0, 1, 2].map(() => seedTenant(db.store)));
+    heard.length = 0;
+    const results = await Promise.all(
+      tenants.map((t, i) => store.messages.insertMany(t.tenantId, [message(`g1-${i}-a`), message(`g1-${i}-b`, '4915550002@c.us')], { epoch: 0 })),
+    );
+    expect(results.map((stored) => stored.map((m) => m.id))).toEqual([0, 1, 2].map((i) => [`g1-${i}-a`, `g1-${i}-b`]));
+    const ids = results.flat().map((m) => m.id);
+    expect(await writers(ids)).toHaveLength(1);
+    // Every row belongs to the tenant it was written for, and reads back through that tenant only.
+    const owners = await db.sql<{ id: string; tenant_id: string }[]>`SELECT wa_message_id AS id, tenant_id FROM messages WHERE wa_message_id = ANY(${ids})`;
+    for (const [i, t] of tenants.entries()) {
+      expect(owners.filter((r) => r.tenant_id === t.tenantId).map((r) => r.id).sort()).toEqual([`g1-${i}-a`, `g1-${i}-b`]);
+      expect((await store.chats.listAll(t.tenantId)).map((c) => c.id).sort()).toEqual(['4915550001@c.us', '4915550002@c.us']);
+    }
+    // Each tenant heard its own events, numbered from its own counter: two messages, then two chats.
+    for (const t of tenants) {
+      const mine = heard.filter((h) => h.tenantId === t.tenantId).flatMap((h) => h.events);
+      expect(mine.map((e) => [e.seq, e.name])).toEqual([
+        [1, 'message'],
+        [2, 'message'],
+        [3, 'chat_updated'],
+        [4, 'chat_updated'],
+      ]);
+      expect(mine.every((e) => e.tenantId === t.tenantId)).toBe(true);
+    }
+  });
+
+  it('refuses only the batch of a stale epoch; the others in its group commit', async () => {
+    const [fenced, fine] = await Promise.all([seedTenant(db.store), seedTenant(db.store)]);
+    if (fenced === undefined || fine === undefined) throw new Error('seed failed');
+    await store.sessions.claim(fenced.tenantId, 3, 'node-b');
+    const [refused, stored] = await Promise.allSettled([
+      store.messages.insertMany(fenced.tenantId, [message('g2-stale')], { epoch: 2 }),
+      store.messages.insertMany(fine.tenantId, [message('g2-fine')], { epoch: 0 }),
+    ]);
+    expect(refused).toMatchObject({ status: 'rejected', reason: { code: ErrorCodes.STALE_EPOCH } });
+    expect(stored).toMatchObject({ status: 'fulfilled', value: [{ id: 'g2-fine' }] });
+    expect(await store.messages.find(fenced.tenantId, 'g2-stale')).toBeNull();
+    expect(await store.messages.find(fine.tenantId, 'g2-fine')).not.toBeNull();
+  });
+
+  it('fails only the batch the database rejects; the rest of its group is written', async () => {
+    const tenants = await Promise.all([0, 1, 2].map(() => seedTenant(db.store)));
+    // A type outside the CHECK constraint: the whole group aborts, then each batch is written alone.
+    const bad = { ...message('g3-bad'), type: 'hologram' } as unknown as Message;
+    const outcomes = await Promise.allSettled(
+      tenants.map((t, i) => store.messages.insertMany(t.tenantId, i === 1 ? [message('g3-with-bad'), bad] : [message(`g3-${i}`)], { epoch: 0 })),
+    );
+    expect(outcomes.map((o) => o.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+    const [t0, t1, t2] = tenants;
+    if (t0 === undefined || t1 === undefined || t2 === undefined) throw new Error('seed failed');
+    expect(await store.messages.find(t0.tenantId, 'g3-0')).not.toBeNull();
+    expect(await store.messages.find(t2.tenantId, 'g3-2')).not.toBeNull();
+    // Nothing of the failed batch, not even its valid message.
+    expect(await store.messages.find(t1.tenantId, 'g3-with-bad')).toBeNull();
+    expect(await store.chats.listAll(t1.tenantId)).toEqual([]);
+  });
+
+  it('refuses a tenant id that is not a UUID before anything is sent, alone', async () => {
+    const t = await seedTenant(db.store);
+    const [invalid, fine] = await Promise.allSettled([
+      store.messages.insertMany('not-a-uuid', [message('g4-invalid')], { epoch: 0 }),
+      store.messages.insertMany(t.tenantId, [message('g4-fine')], { epoch: 0 }),
+    ]);
+    expect(invalid).toMatchObject({ status: 'rejected', reason: { code: ErrorCodes.VALIDATION } });
+    expect(fine).toMatchObject({ status: 'fulfilled', value: [{ id: 'g4-fine' }] });
+  });
+});
