@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 
 /** Process figures read from /proc (Linux): what the bench reports as memory and CPU. */
@@ -29,6 +29,28 @@ export function cpuSeconds(pid: number): number {
   const utime = Number(fields[11]);
   const stime = Number(fields[12]);
   return (utime + stime) / PAGE_TICKS_PER_S;
+}
+
+/**
+ * CPU seconds used so far by every process of this machine whose command name starts with `commandPrefix`
+ * (`postgres`: the server and its backends; 0 when PostgreSQL runs elsewhere). Processes gone since the last call
+ * drop out, so take differences over windows in which the backends stay (a pool keeps its connections).
+ */
+export function processesCpuSeconds(commandPrefix: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let stat: string;
+    try {
+      stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    if (!stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')).startsWith(commandPrefix)) continue;
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    total += (Number(fields[11]) + Number(fields[12])) / PAGE_TICKS_PER_S;
+  }
+  return total;
 }
 
 export function machine(): { cpu: string; cores: number; memoryGb: number; node: string; platform: string } {

@@ -5,6 +5,7 @@ import { startProc, type Proc } from '../lib/ipc.js';
 import { startMessagingStack } from '../lib/messaging-stack.js';
 import { ratio, type Row } from '../lib/report.js';
 import { createPhones } from '../lib/stack.js';
+import { cpuSeconds, processesCpuSeconds } from '../lib/sys.js';
 import { median, medianOf, quantile } from '../lib/stats.js';
 
 /**
@@ -54,6 +55,18 @@ interface InboundRun {
   /** Send -> published by the node (stored, handed to Socket.IO): the gateway's own share of the latency. */
   publishedP50: number;
   publishedP99: number;
+  /** CPU per delivered message over the run (us): the node (every thread) and PostgreSQL's processes. */
+  nodeCpuUs: number;
+  postgresCpuUs: number;
+}
+
+interface CpuWindow {
+  node: number;
+  postgres: number;
+}
+
+function cpuNow(nodePid: number): CpuWindow {
+  return { node: cpuSeconds(nodePid), postgres: processesCpuSeconds('postgres') };
 }
 
 /** Polls the receivers until every accepted message arrived or nothing new came for `idleMs`. */
@@ -78,8 +91,9 @@ async function collect(receivers: Proc[], expected: number, idleMs: number): Pro
   }
 }
 
-function summarize(blast: Blast, r: Receipts, stored: number, published: number[] = []): InboundRun {
+function summarize(blast: Blast, r: Receipts, stored: number, published: number[] = [], cpu?: { before: CpuWindow; after: CpuWindow }): InboundRun {
   const unique = new Set(r.seqs).size;
+  const perMessageUs = (seconds: number) => (unique === 0 ? 0 : (seconds * 1e6) / unique);
   const windowS = Math.max(blast.lastSend - blast.firstSend, r.lastReceipt - blast.firstSend) / 1000;
   return {
     accepted: blast.accepted,
@@ -94,6 +108,8 @@ function summarize(blast: Blast, r: Receipts, stored: number, published: number[
     p99: quantile(r.latencies, 0.99),
     publishedP50: quantile(published, 0.5),
     publishedP99: quantile(published, 0.99),
+    nodeCpuUs: cpu === undefined ? 0 : perMessageUs(cpu.after.node - cpu.before.node),
+    postgresCpuUs: cpu === undefined ? 0 : perMessageUs(cpu.after.postgres - cpu.before.postgres),
   };
 }
 
@@ -141,13 +157,15 @@ export const inboundSuite: Suite = {
       const tag = `r${run}x${Date.now().toString(36)}`;
       await Promise.all(clients.map((c) => c.request('reset', { tag })));
       const before = await persistStats(stack.node.info.url);
+      const cpuBefore = cpuNow(stack.node.pid);
       const b = await blast(gatewayRoutes, tag, count, OFFERED_RATE);
       const receipts = await collect(clients, b.accepted, 10_000);
+      const cpuAfter = cpuNow(stack.node.pid);
       await stack.node.request('drain');
       const published = await stack.node.request<number[]>('takePublishLatencies');
       ctx.note(`inbound run ${run + 1}: ${describePersist(before, await persistStats(stack.node.info.url))}`);
       const [row] = await sql<{ n: string }[]>`SELECT count(*) AS n FROM messages WHERE body LIKE ${`${tag}:%`} AND NOT from_me`;
-      ours.push(summarize(b, receipts, Number(row?.n ?? 0), published));
+      ours.push(summarize(b, receipts, Number(row?.n ?? 0), published, { before: cpuBefore, after: cpuAfter }));
 
       const bareTag = `${tag}b`;
       await bare.request('reset', { tag: bareTag });
@@ -195,6 +213,13 @@ export const inboundSuite: Suite = {
         value: m(ours, (r) => r.publishedP99),
         unit: 'ms',
         note: `p50 ${m(ours, (r) => r.publishedP50).toFixed(1)} ms; the rest of the end-to-end latency is the socket delivery`,
+      },
+      {
+        suite: 'inbound',
+        figure: 'CPU per delivered message: node (all threads) + PostgreSQL',
+        value: m(ours, (r) => r.nodeCpuUs + r.postgresCpuUs),
+        unit: 'us',
+        note: `node ${m(ours, (r) => r.nodeCpuUs).toFixed(0)} us, PostgreSQL ${m(ours, (r) => r.postgresCpuUs).toFixed(0)} us (its processes on this machine); over the run, from /proc`,
       },
       { suite: 'inbound', figure: 'lost (accepted by the network, never delivered), worst run', value: lost, unit: 'msgs', target: '0', met: lost === 0, note: `not stored, worst run: ${notStored}` },
       { suite: 'inbound', figure: 'duplicated (delivered twice), worst run', value: duplicated, unit: 'msgs', target: '0', met: duplicated === 0 },
