@@ -63,7 +63,13 @@ export function createGroupWriter(sql: Sql, settings: TransactionSettings): Grou
     if (running) return;
     running = true;
     try {
-      while (queue.length > 0) await writeGroup(takeGroup());
+      while (queue.length > 0) {
+        const group = takeGroup();
+        // writeGroup settles every batch itself; this only guards against a bug leaving callers waiting.
+        await writeGroup(group).catch((err: unknown) => {
+          for (const p of group) p.reject(err);
+        });
+      }
     } finally {
       running = false;
     }
