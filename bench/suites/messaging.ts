@@ -274,7 +274,7 @@ export const outboundSuite: Suite = {
   name: 'outbound',
   steps: (quick) => 2 + (quick ? 3 : 5),
   async run(ctx: BenchContext): Promise<Row[]> {
-    const durationS = ctx.quick ? 2 : 6;
+    const durationS = ctx.quick ? 2 : 4;
     ctx.step(`outbound: linking ${OUTBOUND_TENANTS} tenants`);
     const stack = await startMessagingStack(ctx, 'outbound', OUTBOUND_TENANTS);
     const simUrl = stack.sim.info.url;
