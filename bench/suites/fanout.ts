@@ -65,7 +65,7 @@ export const fanoutSuite: Suite = {
   name: 'fanout',
   steps: (quick) => 1 + (quick ? 3 : 5),
   async run(ctx): Promise<Row[]> {
-    const seconds = ctx.quick ? 2 : 4;
+    const seconds = ctx.quick ? 1 : 4;
     ctx.step(`fanout: two nodes (uWS, node:http) with ${SOCKETS} sockets each`);
     const servers = [await startServer(ctx, 'uws'), await startServer(ctx, 'node')];
     for (const s of servers) await runOnce(s, RATE); // warm-up

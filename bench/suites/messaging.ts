@@ -118,7 +118,7 @@ export const inboundSuite: Suite = {
   steps: (quick) => 2 + (quick ? 3 : 5),
   async run(ctx) {
     const tenants = ctx.quick ? 5 : 10;
-    const seconds = ctx.quick ? 3 : 8;
+    const seconds = ctx.quick ? 2 : 8;
     ctx.step(`inbound: linking ${tenants} tenants`);
     const stack = await startMessagingStack(ctx, 'inbound', tenants);
     const simUrl = stack.sim.info.url;
@@ -274,7 +274,7 @@ export const outboundSuite: Suite = {
   name: 'outbound',
   steps: (quick) => 2 + (quick ? 3 : 5),
   async run(ctx: BenchContext): Promise<Row[]> {
-    const durationS = ctx.quick ? 2 : 4;
+    const durationS = ctx.quick ? 1 : 4;
     ctx.step(`outbound: linking ${OUTBOUND_TENANTS} tenants`);
     const stack = await startMessagingStack(ctx, 'outbound', OUTBOUND_TENANTS);
     const simUrl = stack.sim.info.url;

@@ -81,7 +81,7 @@ export const webhooksSuite: Suite = {
   name: 'webhooks',
   steps: (quick) => 1 + (quick ? 3 : 5),
   async run(ctx): Promise<Row[]> {
-    const count = ctx.quick ? 1_000 : 2_000;
+    const count = ctx.quick ? 500 : 2_000;
     ctx.step('webhooks: a node, a receiver process, three tenants with an endpoint each');
     const s = await setup(ctx);
     await deliver(s, s.tenants.ordered, 200, { batch: 50, ratePerS: null, tag: 'warm' }); // warm-up
@@ -91,8 +91,8 @@ export const webhooksSuite: Suite = {
       ctx.step(`webhooks: run ${run + 1}/${ctx.runs}`);
       const ordered = await deliver(s, s.tenants.ordered, count, { batch: 50, ratePerS: null, tag: `o${run}` });
       const windowed = await deliver(s, s.tenants.window, count, { batch: 50, ratePerS: null, tag: `w${run}` });
-      const paced = await deliver(s, s.tenants.paced, ctx.quick ? 200 : 400, { batch: 1, ratePerS: 100, tag: `p${run}` });
-      const bareOpts = { url: s.receiver.info.url, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body, durationS: ctx.quick ? 2 : 3 };
+      const paced = await deliver(s, s.tenants.paced, ctx.quick ? 100 : 400, { batch: 1, ratePerS: 100, tag: `p${run}` });
+      const bareOpts = { url: s.receiver.info.url, method: 'POST' as const, headers: { 'content-type': 'application/json' }, body, durationS: ctx.quick ? 1 : 3 };
       const bare1 = await load({ ...bareOpts, connections: 1 });
       const bare16 = await load({ ...bareOpts, connections: 16 });
       runs.push({
@@ -101,7 +101,7 @@ export const webhooksSuite: Suite = {
         bare1: bare1.rps,
         bare16: bare16.rps,
         latencies: paced.latencies,
-        lost: Math.max(count - ordered.distinct, count - windowed.distinct, (ctx.quick ? 200 : 400) - paced.distinct),
+        lost: Math.max(count - ordered.distinct, count - windowed.distinct, (ctx.quick ? 100 : 400) - paced.distinct),
         duplicates: ordered.duplicates + windowed.duplicates + paced.duplicates,
         outOfOrder: ordered.outOfOrder + paced.outOfOrder,
       });
