@@ -2,7 +2,7 @@ import { ErrorCodes, isAppError, StaleEpochError, ValidationError } from '../dom
 import type { Message } from '../domain/types.js';
 import { translateDbError, type Sql } from './db.js';
 import { assertEpoch } from './fence.js';
-import { messageBatchStatement, readMessageBatch, type WrittenBatch } from './message-batch.js';
+import { messageBatchStatement, readMessageBatch, writeMessageBatch, type WrittenBatch } from './message-batch.js';
 import type { Fence } from './types.js';
 import { isUuid, tenantSetup, withTenant, type TransactionSettings } from './with-tenant.js';
 
@@ -121,9 +121,7 @@ export function createGroupWriter(sql: Sql, settings: TransactionSettings): Grou
 
   async function writeAlone(p: Pending): Promise<void> {
     try {
-      p.resolve(
-        await withTenant(sql, p.tenantId, async (tx) => readMessageBatch(p.tenantId, p.batch, p.fence, await messageBatchStatement(tx, p.tenantId, p.batch, p.fence)), settings),
-      );
+      p.resolve(await withTenant(sql, p.tenantId, (tx) => writeMessageBatch(tx, p.tenantId, p.batch, p.fence), settings));
     } catch (err) {
       p.reject(err);
     }

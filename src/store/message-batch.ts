@@ -29,10 +29,11 @@ export interface WrittenBatch {
  * A batch of messages as ONE statement: fence check, new messages (redeliveries skipped), their chats
  * created or moved forward, and the outbox events with the tenant's counter, all as data-modifying CTEs.
  * An ingest batch used to be ten statements in six round trips; each round trip wakes a PostgreSQL
- * backend and waits for the node's event loop. Now it is BEGIN, the tenant settings with this statement,
- * COMMIT (withTenant). One round trip (all four pipelined on a reserved connection) measured no better
- * under load, and postgres.js 3.4.9's reserve() strands the pool after a lost connection (porsager/
- * postgres#1195, #1199), which the PostgreSQL restart test caught.
+ * backend and waits for the node's event loop. Now it is the tenant's settings and this statement, inside
+ * a transaction shared with other tenants' batches (group-commit.ts) or its own (withTenant: a batch with
+ * media). One round trip per batch (BEGIN, settings, statement, COMMIT pipelined on a reserved connection)
+ * measured no better under load, and postgres.js 3.4.9's reserve() strands the pool after a lost
+ * connection (porsager/postgres#1195, #1199), which the PostgreSQL restart test caught.
  *
  * What the statement keeps from the step-by-step version:
  * - the fence: the session row is read FOR SHARE before anything is written, and a newer epoch writes
@@ -109,6 +110,11 @@ export function messageBatchStatement(q: Sql | TxSql, tenantId: string, batch: r
     SELECT false AS refused, seq::text AS seq, message_id, chat, created_at FROM e
     UNION ALL
     SELECT true, NULL, NULL, NULL, NULL FROM allowed WHERE NOT ok`;
+}
+
+/** The batch statement run in `tx` (which acts for `tenantId`), read: what `readMessageBatch` returns. */
+export async function writeMessageBatch(tx: TxSql, tenantId: string, batch: readonly Message[], fence: Fence | undefined): Promise<WrittenBatch> {
+  return readMessageBatch(tenantId, batch, fence, await messageBatchStatement(tx, tenantId, batch, fence));
 }
 
 /** What `messageBatchStatement` answered: the new messages and their events, or StaleEpochError. */

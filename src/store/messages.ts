@@ -8,7 +8,7 @@ import { appendEvents, notifyEvents } from './outbox.js';
 import type { EventListener, MessageRepo, NewEvent } from './types.js';
 import { DEFERRED_CHAT_LIST_NOTIFY } from './chat-list-notifier.js';
 import { createGroupWriter } from './group-commit.js';
-import { messageBatchStatement, readMessageBatch } from './message-batch.js';
+import { writeMessageBatch } from './message-batch.js';
 import { iso, parseRow, parseRows, withTenant } from './with-tenant.js';
 
 const MessageRow = Type.Object({
@@ -145,7 +145,7 @@ export function createMessageRepo(sql: Sql, onEvents?: EventListener, chatListsC
               sql,
               tenantId,
               async (tx) => {
-                const written = readMessageBatch(tenantId, batch, fence, await messageBatchStatement(tx, tenantId, batch, fence));
+                const written = await writeMessageBatch(tx, tenantId, batch, fence);
                 const fresh = new Set(written.stored.map((m) => m.id));
                 for (const file of media) if (fresh.has(file.messageId)) await writeMedia(tx, tenantId, file);
                 return written;
