@@ -61,17 +61,21 @@ describe('group commit of message batches across tenants', () => {
   });
 
   it('refuses only the batch of a stale epoch; the others in its group commit', async () => {
-    const [fenced, fine] = await Promise.all([seedTenant(db.store), seedTenant(db.store)]);
-    if (fenced === undefined || fine === undefined) throw new Error('seed failed');
+    const [fenced, fine, other] = await Promise.all([seedTenant(db.store), seedTenant(db.store), seedTenant(db.store)]);
+    if (fenced === undefined || fine === undefined || other === undefined) throw new Error('seed failed');
     await store.sessions.claim(fenced.tenantId, 3, 'node-b');
-    const [refused, stored] = await Promise.allSettled([
+    const [refused, stored, alsoStored] = await Promise.allSettled([
       store.messages.insertMany(fenced.tenantId, [message('g2-stale')], { epoch: 2 }),
       store.messages.insertMany(fine.tenantId, [message('g2-fine')], { epoch: 0 }),
+      store.messages.insertMany(other.tenantId, [message('g2-other')], { epoch: 0 }),
     ]);
     expect(refused).toMatchObject({ status: 'rejected', reason: { code: ErrorCodes.STALE_EPOCH } });
     expect(stored).toMatchObject({ status: 'fulfilled', value: [{ id: 'g2-fine' }] });
+    expect(alsoStored).toMatchObject({ status: 'fulfilled', value: [{ id: 'g2-other' }] });
     expect(await store.messages.find(fenced.tenantId, 'g2-stale')).toBeNull();
     expect(await store.messages.find(fine.tenantId, 'g2-fine')).not.toBeNull();
+    // Committed by the group itself: a refusal that aborted the group would have them written one by one.
+    expect(await writers(['g2-fine', 'g2-other'])).toHaveLength(1);
   });
 
   it('fails only the batch the database rejects; the rest of its group is written', async () => {
