@@ -7,7 +7,7 @@ export default tseslint.config(
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
-    files: ['**/*.ts', '**/*.tsx'],
+    files: ['**/*.ts', '**/*.tsx', '**/*.cts'],
     rules: {
       '@typescript-eslint/no-explicit-any': 'error',
       '@typescript-eslint/consistent-type-imports': 'error',
@@ -22,6 +22,12 @@ export default tseslint.config(
     // config.ts is the one place that reads the environment; tests and scripts may pass env explicitly.
     files: ['src/config.ts', 'tests/**/*.ts', 'bench/**/*.ts', 'scripts/**/*.ts', '*.config.ts'],
     rules: { 'no-restricted-syntax': 'off' },
+  },
+  {
+    // CommonJS TypeScript (the actor worker's boot file): with verbatimModuleSyntax, `import x = require()`
+    // is how such a file imports.
+    files: ['**/*.cts'],
+    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
   {
     // The seed-style test page: a plain browser script next to the Socket.IO client bundle.

@@ -1,5 +1,7 @@
 import { createRequire } from 'node:module';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { BootData } from '../actors/runtime/boot-message.js';
+import { CodeCache, type CodeCacheStats } from './code-cache.js';
 import type { SpawnTransport } from './transport.js';
 import { spawnChildProcessTransport } from './transports/child-process.js';
 import { spawnInProcessTransport } from './transports/in-process.js';
@@ -26,29 +28,51 @@ function tsxLoaderUrl(): string {
   return pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 }
 
+export interface ActorHost {
+  /** Makes the transport of a new actor. */
+  spawn: SpawnTransport;
+  /** How this node's actor workers compiled their code; undefined where there is no code cache. */
+  codeCache(): CodeCacheStats | undefined;
+}
+
 /**
- * Makes the transport for each new actor, per the isolation mode. From sources, TypeScript entries need
- * tsx: a child process gets `--import tsx`; a worker cannot use that flag on Node 20 (see
- * worker-tsx-boot.mjs), so it starts from a small JS boot file that registers tsx itself.
+ * Makes the transport for each new actor, per the isolation mode.
+ * - Built (JavaScript), a worker starts from worker-boot.cjs, which compiles the actor bundle with this
+ *   node's V8 code cache (see worker-boot.cts); the cache lives here, for the node's lifetime.
+ * - From sources, TypeScript entries need tsx: a child process gets `--import tsx`; a worker cannot use
+ *   that flag on Node 20 (see worker-tsx-boot.mjs), so it starts from a small JS boot file that
+ *   registers tsx itself.
  */
-export function createActorHost(opts: HostOptions): SpawnTransport {
+export function createActorHost(opts: HostOptions): ActorHost {
   const memoryMb = opts.memoryMb ?? 64;
   const execArgv = opts.execArgv ?? [];
   const env = opts.env;
+  const noCache = () => undefined;
   switch (opts.isolation) {
     case 'in-process':
-      return spawnInProcessTransport;
+      return { spawn: spawnInProcessTransport, codeCache: noCache };
     case 'worker': {
-      const entry = new URL('worker-entry.ts', runtimeDir);
-      const worker = fromSources
-        ? { entry: new URL('worker-tsx-boot.mjs', runtimeDir), workerData: { entry: entry.href } }
-        : { entry: new URL('worker-entry.js', runtimeDir) };
-      return () => spawnWorkerTransport({ ...worker, execArgv, memoryMb, env });
+      if (fromSources) {
+        const workerData = { entry: new URL('worker-entry.ts', runtimeDir).href };
+        const entry = new URL('worker-tsx-boot.mjs', runtimeDir);
+        return { spawn: () => spawnWorkerTransport({ entry, workerData, execArgv, memoryMb, env }), codeCache: noCache };
+      }
+      const cache = new CodeCache();
+      const entry = new URL('worker-boot.cjs', runtimeDir);
+      const bundle = fileURLToPath(new URL('actor-bundle.cjs', runtimeDir));
+      const onBoot = cache.receive.bind(cache);
+      return {
+        spawn: () => {
+          const workerData: BootData = cache.current === undefined ? { bundle } : { bundle, codeCache: cache.current };
+          return spawnWorkerTransport({ entry, workerData, execArgv, memoryMb, env, onBoot });
+        },
+        codeCache: () => cache.stats(),
+      };
     }
     case 'process': {
       const entry = new URL(fromSources ? 'child-entry.ts' : 'child-entry.js', runtimeDir);
       const flags = fromSources ? ['--import', tsxLoaderUrl(), ...execArgv] : execArgv;
-      return () => spawnChildProcessTransport({ entry, execArgv: flags, memoryMb, env });
+      return { spawn: () => spawnChildProcessTransport({ entry, execArgv: flags, memoryMb, env }), codeCache: noCache };
     }
   }
 }

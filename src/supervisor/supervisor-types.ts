@@ -2,6 +2,7 @@ import type { Clock } from '../domain/clock.js';
 import type { Logger } from '../domain/log.js';
 import type { ActorExit } from './actor-exit.js';
 import type { ActorRef, ActorRefOptions, ActorSpec } from './actor-ref.js';
+import type { CodeCacheStats } from './code-cache.js';
 import type { HostOptions } from './host.js';
 import type { Random, RestartPolicy, SystemicFault } from './restart-policy.js';
 
@@ -49,6 +50,8 @@ export interface SupervisorStats {
   restartsTotal: number;
   lateRepliesTotal: number;
   systemicFaultsTotal: number;
+  /** How actor workers compiled their code (built server, worker isolation); undefined otherwise. */
+  codeCache: CodeCacheStats | undefined;
 }
 
 export type StatusListener = (tenantId: string, status: ActorStatus, reason: string) => void;

@@ -2,7 +2,7 @@ import type { Logger } from '../domain/log.js';
 import { isNormalExit, type ActorExit } from './actor-exit.js';
 import { spawnActor, type ActorRef, type ActorRefOptions } from './actor-ref.js';
 import { ActorFailedError, ActorStoppedError, SessionNotRunningError } from './errors.js';
-import { createActorHost } from './host.js';
+import { createActorHost, type ActorHost } from './host.js';
 import {
   defaultRestartPolicy,
   initialActorRestartState,
@@ -27,7 +27,6 @@ import type {
   SystemicFaultListener,
   TenantActorInfo,
 } from './supervisor-types.js';
-import type { SpawnTransport } from './transport.js';
 import { withDefaults } from './with-defaults.js';
 
 interface Entry {
@@ -71,7 +70,7 @@ class Listeners<A extends unknown[]> {
  */
 class ActorSupervisor implements Supervisor {
   private readonly entries = new Map<string, Entry>();
-  private readonly host: SpawnTransport;
+  private readonly host: ActorHost;
   private readonly actorOptions: Partial<ActorRefOptions>;
   private readonly policy: RestartPolicy;
   private readonly random: Random;
@@ -160,6 +159,7 @@ class ActorSupervisor implements Supervisor {
       restartsTotal: this.restartsTotal,
       lateRepliesTotal: lateReplies,
       systemicFaultsTotal: this.systemicFaultsTotal,
+      codeCache: this.host.codeCache(),
     };
   }
 
@@ -208,7 +208,7 @@ class ActorSupervisor implements Supervisor {
   private spawn(entry: Entry): void {
     let actor: ActorRef;
     try {
-      actor = spawnActor({ spawn: this.host, clock: this.opts.clock, log: this.opts.log }, { tenantId: entry.tenantId, ...entry.spec }, this.actorOptions);
+      actor = spawnActor({ spawn: this.host.spawn, clock: this.opts.clock, log: this.opts.log }, { tenantId: entry.tenantId, ...entry.spec }, this.actorOptions);
     } catch (err) {
       // The spec itself is unusable (options that cannot be cloned, no thread available): retrying the
       // same spec cannot help.

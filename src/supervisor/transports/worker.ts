@@ -1,4 +1,5 @@
 import { Worker } from 'node:worker_threads';
+import { parseBootMessage, type BootMessage } from '../../actors/runtime/boot-message.js';
 import { TransportEvents, type Transport } from '../transport.js';
 
 export interface WorkerTransportOptions {
@@ -9,6 +10,8 @@ export interface WorkerTransportOptions {
   /** V8 old-generation heap limit (ACTOR_MEMORY_MB): the worker dies with ERR_WORKER_OUT_OF_MEMORY past it. */
   memoryMb: number;
   env?: Record<string, string>;
+  /** Messages of the worker's boot file (code cache), taken out of the actor's message stream. */
+  onBoot?: (message: BootMessage) => void;
 }
 
 /**
@@ -30,7 +33,12 @@ export function spawnWorkerTransport(opts: WorkerTransportOptions): Transport {
   });
   let error: { code?: string; message: string } | undefined;
 
-  worker.on('message', (message: unknown) => events.message(message));
+  const { onBoot } = opts;
+  worker.on('message', (message: unknown) => {
+    const boot = onBoot === undefined ? undefined : parseBootMessage(message);
+    if (boot === undefined) events.message(message);
+    else onBoot?.(boot);
+  });
   // A message that could not be deserialised reaches the parent as a protocol violation.
   worker.on('messageerror', () => events.message(undefined));
   // Uncaught exception or out of memory in the worker; 'exit' follows.

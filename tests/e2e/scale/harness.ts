@@ -1,13 +1,14 @@
 import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import postgres from 'postgres';
 import { Redis } from 'ioredis';
 import { createLogger } from '../../../src/domain/log.js';
 import { createSimulator, type Simulator } from '../../../src/simulator/server.js';
+import { buildServerForTests } from '../../helpers/built-server.js';
 import { phone } from '../../helpers/client.js';
 import { clusterEnv, linkTenant, type LinkedTenant } from '../../helpers/cluster.js';
 import { TEST_DATABASE_URL, uniqueSchemaName } from '../../helpers/db.js';
 import { deleteKeys, TEST_REDIS_URL, uniquePrefix } from '../../helpers/redis.js';
-import { buildNodeEntry } from './build.js';
 import { killNodeProcess, spawnNodeProcess, type NodeProcess } from './process-cluster.js';
 
 /**
@@ -47,7 +48,8 @@ export async function startProcessCluster(opts: { nodeIds: string[]; ttlMs: numb
   const prefix = uniquePrefix('proc');
   const sql = postgres(TEST_DATABASE_URL, { max: 2, onnotice: () => undefined, connection: { search_path: schema } });
   const redis = new Redis(TEST_REDIS_URL);
-  const build = await buildNodeEntry();
+  const build = await buildServerForTests(['tests/e2e/scale/node-process.ts']);
+  const entry = join(build.dir, 'tests', 'e2e', 'scale', 'node-process.js');
   const nodes = new Map<string, NodeProcess>();
   const env = {
     ...clusterEnv({ simUrl, prefix, ttlMs: opts.ttlMs }),
@@ -115,7 +117,7 @@ export async function startProcessCluster(opts: { nodeIds: string[]; ttlMs: numb
   };
   try {
     // One after the other: the first one creates the schema and runs the migrations.
-    for (const id of opts.nodeIds) nodes.set(id, await spawnNodeProcess({ ...env, NODE_ID: id }, { entry: build.entry }));
+    for (const id of opts.nodeIds) nodes.set(id, await spawnNodeProcess({ ...env, NODE_ID: id }, { entry }));
   } catch (err) {
     await cluster.close();
     throw err;

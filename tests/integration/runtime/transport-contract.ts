@@ -11,13 +11,13 @@ import { capturingLogger, isGone, rejectionOf, silentLog, testActorModule } from
  * What every transport must provide, run against each implementation. Heartbeats are slow here on
  * purpose: a busy test machine must not make a healthy actor look hung.
  */
-export function transportContract(name: string, spawn: SpawnTransport): void {
+export function transportContract(name: string, spawn: SpawnTransport, behaviorModule = testActorModule): void {
   describe(`${name} transport contract`, () => {
     const refs: ActorRef<TestCommand>[] = [];
     const start = (opts: { ref?: Partial<ActorRefOptions>; actor?: TestActorOptions; log?: Logger } = {}) => {
       const ref = spawnActor<TestCommand>(
         { spawn, clock: systemClock, log: opts.log ?? silentLog },
-        { tenantId: 'tenant-1', behaviorModule: testActorModule, options: opts.actor ?? {} },
+        { tenantId: 'tenant-1', behaviorModule, options: opts.actor ?? {} },
         { heartbeatIntervalMs: 1_000, heartbeatMaxMissed: 10, stopTimeoutMs: 2_000, ...opts.ref },
       );
       refs.push(ref);

@@ -1,0 +1,30 @@
+/**
+ * What worker-boot.cts tells its worker transport about the V8 code cache, beside the actor protocol
+ * (the transport takes these messages; the ActorRef never sees them).
+ * - `code-cache.result`, right after the bundle compiled: `hit` (compiled from the cache it was given),
+ *   `rejected` (V8 refused that cache: other V8 version or flags; compiled from source), `none` (no
+ *   cache yet: compiled from source).
+ * - `code-cache.offer`, from a worker that had none, once its actor is ready: the cache of everything
+ *   compiled so far (the bundle's top level and what starting a session ran).
+ */
+export type BootMessage =
+  | { type: 'code-cache.result'; result: 'hit' | 'rejected' | 'none' }
+  | { type: 'code-cache.offer'; data: Uint8Array };
+
+/** What a worker started by worker-boot.cts receives as workerData. */
+export interface BootData {
+  /** Absolute path of actor-bundle.cjs. */
+  bundle: string;
+  /** The node's code cache for the bundle, shared with every worker (not copied). */
+  codeCache?: SharedArrayBuffer;
+}
+
+export function parseBootMessage(message: unknown): BootMessage | undefined {
+  if (typeof message !== 'object' || message === null) return undefined;
+  const m = message as { type?: unknown; result?: unknown; data?: unknown };
+  if (m.type === 'code-cache.result' && (m.result === 'hit' || m.result === 'rejected' || m.result === 'none')) {
+    return { type: m.type, result: m.result };
+  }
+  if (m.type === 'code-cache.offer' && m.data instanceof Uint8Array) return { type: m.type, data: m.data };
+  return undefined;
+}
