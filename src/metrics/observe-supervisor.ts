@@ -2,7 +2,7 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { ActorStatus, Supervisor } from '../supervisor/supervisor-types.js';
 
 /** What the metrics read from a supervisor: its status stream and, at scrape time, its actors. */
-export type SupervisorSource = Pick<Supervisor, 'onStatus' | 'onSystemicFault' | 'inspect'>;
+export type SupervisorSource = Pick<Supervisor, 'onStatus' | 'onSystemicFault' | 'inspect' | 'stats'>;
 
 const ACTOR_STATUSES: readonly ActorStatus[] = ['starting', 'running', 'restarting', 'stopping', 'failed'];
 
@@ -62,6 +62,28 @@ export function observeSupervisor(
     name: 'wa_supervisor_systemic_faults_total',
     help: 'Node-wide restart storms that paused every restart.',
     registers,
+  });
+  const compiles = new Counter({
+    name: 'wa_actor_code_compiles_total',
+    help: 'Actor workers by how they compiled the actor code: from the node\'s V8 code cache, or from source (before the node had a cache, or V8 refused it). Built servers with worker isolation only.',
+    labelNames: ['from'],
+    registers,
+    collect() {
+      const cache = supervisor.stats().codeCache;
+      if (cache === undefined) return;
+      // Counts kept by the node's code cache: copied at scrape time.
+      compiles.reset();
+      compiles.inc({ from: 'cache' }, cache.hits);
+      compiles.inc({ from: 'source' }, cache.misses + cache.rejected);
+    },
+  });
+  const cacheBytes = new Gauge({
+    name: 'wa_actor_code_cache_bytes',
+    help: 'Size of the V8 code cache this node shares with its actor workers (0 until the first worker offers one).',
+    registers,
+    collect() {
+      cacheBytes.set(supervisor.stats().codeCache?.bytes ?? 0);
+    },
   });
   const mailboxTotal = new Gauge({
     name: 'wa_actor_mailbox_messages',

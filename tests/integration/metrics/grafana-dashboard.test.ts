@@ -48,7 +48,12 @@ describe('Grafana dashboard', () => {
     const exported = new Set((await createMetrics().registry.getMetricsAsJSON()).map((m) => m.name));
     // The supervisor's metrics register when a supervisor is observed.
     const metrics = createMetrics();
-    metrics.observeSupervisor({ onStatus: () => () => true, onSystemicFault: () => () => true, inspect: () => undefined });
+    metrics.observeSupervisor({
+      onStatus: () => () => true,
+      onSystemicFault: () => () => true,
+      inspect: () => undefined,
+      stats: () => ({ actors: 0, running: 0, failed: 0, restartsTotal: 0, lateRepliesTotal: 0, systemicFaultsTotal: 0, codeCache: undefined }),
+    });
     for (const m of await metrics.registry.getMetricsAsJSON()) exported.add(m.name);
     for (const { panel, expr } of queries) {
       for (const name of expr.match(/\b(?:wa|process|nodejs)_[a-z0-9_]+/g) ?? []) {

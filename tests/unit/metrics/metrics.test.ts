@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMetrics } from '../../../src/metrics/metrics.js';
 import { giveUpReason, type SupervisorSource } from '../../../src/metrics/observe-supervisor.js';
+import type { CodeCacheStats } from '../../../src/supervisor/code-cache.js';
 import type { ActorStatus, TenantActorInfo } from '../../../src/supervisor/supervisor-types.js';
 
 const TENANT = '7d1f0a52-3c1e-4a51-9b0e-2f8f5d0c1a11';
@@ -18,10 +19,12 @@ function fakeSupervisor() {
   const statusListeners = new Set<(t: string, s: ActorStatus, r: string) => void>();
   const faultListeners = new Set<() => void>();
   const infos = new Map<string, Partial<TenantActorInfo>>();
+  let codeCache: CodeCacheStats | undefined;
   const source: SupervisorSource = {
     onStatus: (l) => (statusListeners.add(l), () => statusListeners.delete(l)),
     onSystemicFault: (l) => (faultListeners.add(l as () => void), () => faultListeners.delete(l as () => void)),
     inspect: (t) => infos.get(t) as TenantActorInfo | undefined,
+    stats: () => ({ actors: 0, running: 0, failed: 0, restartsTotal: 0, lateRepliesTotal: 0, systemicFaultsTotal: 0, codeCache }),
   };
   return {
     source,
@@ -29,6 +32,9 @@ function fakeSupervisor() {
     status: (t: string, s: ActorStatus, r: string) => statusListeners.forEach((l) => l(t, s, r)),
     fault: () => faultListeners.forEach((l) => l()),
     listeners: () => statusListeners.size + faultListeners.size,
+    setCodeCache: (stats: CodeCacheStats | undefined) => {
+      codeCache = stats;
+    },
   };
 }
 
@@ -101,6 +107,15 @@ describe('metrics', () => {
     expect(sample(text, 'wa_actors{status="failed"}')).toBe(1);
     expect(sample(text, 'wa_actor_mailbox_messages')).toBe(7);
     expect(sample(text, 'wa_actor_mailbox_depth_max')).toBe(7);
+
+    // From sources (no code cache): no compile series at all, and no cache.
+    expect(text).not.toContain('wa_actor_code_compiles_total{');
+    expect(sample(text, 'wa_actor_code_cache_bytes')).toBe(0);
+    sup.setCodeCache({ hits: 40, rejected: 1, misses: 3, bytes: 400_000 });
+    text = await m.render();
+    expect(sample(text, 'wa_actor_code_compiles_total{from="cache"}')).toBe(40);
+    expect(sample(text, 'wa_actor_code_compiles_total{from="source"}')).toBe(4);
+    expect(sample(text, 'wa_actor_code_cache_bytes')).toBe(400_000);
 
     // A stopped actor leaves every gauge, and its session is no longer this node's.
     sup.status(TENANT, 'stopped', 'logout');
