@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { lazyCheck } from '../domain/lazy-check.js';
 import { ErrorCodes } from '../domain/errors.js';
 
 /*
@@ -121,16 +121,17 @@ export const UpMessage = Type.Union([
 export type ReplyMessage = Static<typeof ReplyMessage>;
 export type UpMessage = Static<typeof UpMessage>;
 
-// Compiled once: every message on every channel goes through these checks.
-const downCheck = TypeCompiler.Compile(DownMessage);
-const upCheck = TypeCompiler.Compile(UpMessage);
+// Compiled once, on first use: every message on every channel goes through these checks, and each side
+// runs only one of them (an actor the first, the node the second).
+const isDownMessage = lazyCheck(DownMessage);
+const isUpMessage = lazyCheck(UpMessage);
 
 /** Narrow a message received by the actor; `undefined` when it is not a valid parent message. */
 export function parseDownMessage(raw: unknown): DownMessage | undefined {
-  return downCheck.Check(raw) ? raw : undefined;
+  return isDownMessage(raw) ? raw : undefined;
 }
 
 /** Narrow a message received by the parent; `undefined` when it is not a valid actor message. */
 export function parseUpMessage(raw: unknown): UpMessage | undefined {
-  return upCheck.Check(raw) ? raw : undefined;
+  return isUpMessage(raw) ? raw : undefined;
 }

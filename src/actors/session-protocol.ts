@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { TypeCompiler } from '@sinclair/typebox/compiler';
+import { lazyCheck } from '../domain/lazy-check.js';
 import { Ack, Chat, Message, SessionStatus } from '../domain/types.js';
 
 /*
@@ -100,10 +100,11 @@ export const SessionEvent = Type.Union([
 ]);
 export type SessionEvent = Static<typeof SessionEvent>;
 
-const eventCheck = TypeCompiler.Compile(SessionEvent);
+// Run by the node on every event of an actor; compiled on first use, so actors do not compile it.
+const isSessionEvent = lazyCheck(SessionEvent);
 
 export function parseSessionEvent(raw: unknown): SessionEvent | undefined {
-  return eventCheck.Check(raw) ? raw : undefined;
+  return isSessionEvent(raw) ? raw : undefined;
 }
 
 /** What the node passes as the actor's `options` when it spawns it. */
