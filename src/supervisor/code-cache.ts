@@ -1,5 +1,3 @@
-import type { BootMessage } from '../actors/runtime/boot-message.js';
-
 /** How the actor workers of this node compiled their code (see src/actors/runtime/worker-boot.cts). */
 export interface CodeCacheStats {
   /** Workers that compiled from the node's cache. */
@@ -8,14 +6,14 @@ export interface CodeCacheStats {
   rejected: number;
   /** Workers started before the node had a cache (they compiled from source). */
   misses: number;
-  /** Size of the cache the node holds; 0 until the first worker offers one. */
+  /** Size of the cache the node holds; 0 until the warm-up worker has offered one. */
   bytes: number;
 }
 
 /**
- * The node's V8 code cache for the actor bundle: empty until the first worker offers one, then shared
- * (one SharedArrayBuffer) with every worker started after. The first offer is kept: every offer is a
- * cache of the same bundle, compiled by the same V8.
+ * The node's V8 code cache for the actor bundle: empty until the warm-up worker offers one, then shared
+ * (one SharedArrayBuffer) with every worker started after. Only the warm-up's offer is kept (host.ts
+ * wires the actors' workers to `count` alone), and only the first.
  */
 export class CodeCache {
   private data: SharedArrayBuffer | undefined;
@@ -30,17 +28,17 @@ export class CodeCache {
     return { ...this.counts };
   }
 
-  receive(message: BootMessage): void {
-    if (message.type === 'code-cache.offer') {
-      if (this.data !== undefined) return;
-      const shared = new SharedArrayBuffer(message.data.byteLength);
-      new Uint8Array(shared).set(message.data);
-      this.data = shared;
-      this.counts.bytes = shared.byteLength;
-      return;
-    }
-    if (message.result === 'hit') this.counts.hits += 1;
-    else if (message.result === 'rejected') this.counts.rejected += 1;
+  keep(data: Uint8Array): void {
+    if (this.data !== undefined) return;
+    const shared = new SharedArrayBuffer(data.byteLength);
+    new Uint8Array(shared).set(data);
+    this.data = shared;
+    this.counts.bytes = shared.byteLength;
+  }
+
+  count(result: 'hit' | 'rejected' | 'none'): void {
+    if (result === 'hit') this.counts.hits += 1;
+    else if (result === 'rejected') this.counts.rejected += 1;
     else this.counts.misses += 1;
   }
 }

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import type { BootData } from '../actors/runtime/boot-message.js';
+import type { BootData, BootMessage } from '../actors/runtime/boot-message.js';
 import { CodeCache, type CodeCacheStats } from './code-cache.js';
 import type { SpawnTransport } from './transport.js';
 import { spawnChildProcessTransport } from './transports/child-process.js';
@@ -38,7 +38,8 @@ export interface ActorHost {
 /**
  * Makes the transport for each new actor, per the isolation mode.
  * - Built (JavaScript), a worker starts from worker-boot.cjs, which compiles the actor bundle with this
- *   node's V8 code cache (see worker-boot.cts); the cache lives here, for the node's lifetime.
+ *   node's V8 code cache (see worker-boot.cts). A warm-up worker, started with the host, makes the
+ *   cache; it lives here, for the node's lifetime.
  * - From sources, TypeScript entries need tsx: a child process gets `--import tsx`; a worker cannot use
  *   that flag on Node 20 (see worker-tsx-boot.mjs), so it starts from a small JS boot file that
  *   registers tsx itself.
@@ -60,7 +61,17 @@ export function createActorHost(opts: HostOptions): ActorHost {
       const cache = new CodeCache();
       const entry = new URL('worker-boot.cjs', runtimeDir);
       const bundle = fileURLToPath(new URL('actor-bundle.cjs', runtimeDir));
-      const onBoot = cache.receive.bind(cache);
+      // The warm-up worker makes the cache now, while the node starts; it exits once it has offered it.
+      // If it fails, actors compile from source (counted as misses).
+      const warmUp: BootData = { bundle, warmUp: true };
+      const keepOffer = (m: BootMessage) => {
+        if (m.type === 'code-cache.offer') cache.keep(m.data);
+      };
+      spawnWorkerTransport({ entry, workerData: warmUp, execArgv, memoryMb, env, onBoot: keepOffer });
+      // An actor's worker reports how it compiled; an offer from one is ignored (see worker-boot.cts).
+      const onBoot = (m: BootMessage) => {
+        if (m.type === 'code-cache.result') cache.count(m.result);
+      };
       return {
         spawn: () => {
           const workerData: BootData = cache.current === undefined ? { bundle } : { bundle, codeCache: cache.current };

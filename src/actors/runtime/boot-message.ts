@@ -1,11 +1,11 @@
 /**
  * What worker-boot.cts tells its worker transport about the V8 code cache, beside the actor protocol
  * (the transport takes these messages; the ActorRef never sees them).
- * - `code-cache.result`, right after the bundle compiled: `hit` (compiled from the cache it was given),
- *   `rejected` (V8 refused that cache: other V8 version or flags; compiled from source), `none` (no
- *   cache yet: compiled from source).
- * - `code-cache.offer`, from a worker that had none, once its actor is ready: the cache of everything
- *   compiled so far (the bundle's top level and what starting a session ran).
+ * - `code-cache.result`, from an actor's worker right after the bundle compiled: `hit` (compiled from the
+ *   cache it was given), `rejected` (V8 refused that cache: other V8 version or flags; compiled from
+ *   source), `none` (no cache yet: compiled from source).
+ * - `code-cache.offer`, from the node's warm-up worker only: the cache of the bundle after its top level
+ *   ran. That worker runs no actor, so no tenant's code path has touched what every actor then runs.
  */
 export type BootMessage =
   | { type: 'code-cache.result'; result: 'hit' | 'rejected' | 'none' }
@@ -17,6 +17,8 @@ export interface BootData {
   bundle: string;
   /** The node's code cache for the bundle, shared with every worker (not copied). */
   codeCache?: SharedArrayBuffer;
+  /** Compile and run the bundle's top level, offer the code cache, exit: no actor. */
+  warmUp?: boolean;
 }
 
 export function parseBootMessage(message: unknown): BootMessage | undefined {

@@ -4,11 +4,13 @@
  *
  * Starting a worker is the cost of a restore: 1,000 sessions start 1,000 workers on the node's cores,
  * and each compiled the actor code from source (~300 KB of JavaScript, about as much CPU as the worker's
- * own start). So the code lives in one CommonJS bundle, compiled here with node:vm and V8's code cache:
- * the first worker compiles from source and, once its actor is ready, hands the cache of everything
- * compiled so far to the parent; the parent shares it with every later worker (a SharedArrayBuffer, not a
- * copy each), which then deserialises instead of parsing and compiling. V8 checks that a cache matches
- * the source, its own version and flags, and compiles from source when it does not (`rejected`).
+ * own start). So the code lives in one CommonJS bundle, compiled here with node:vm and V8's code cache.
+ * When the node starts, one warm-up worker compiles the bundle from source, runs its top level and hands
+ * the cache to the node, then exits; the node shares that cache (a SharedArrayBuffer, not a copy each)
+ * with every actor worker, which then deserialises instead of parsing and compiling. V8 checks that a
+ * cache matches the source, its own version and flags, and compiles from source when it does not
+ * (`rejected`). The warm-up runs no actor: the code every tenant's actor runs is never shaped by one
+ * tenant's worker.
  * CommonJS because an ES module entry costs each worker the ES module loader's start-up too, and Node 20
  * has no code cache for ES modules. From sources (tsx) workers start from worker-tsx-boot.mjs instead.
  */
@@ -30,29 +32,25 @@ interface ActorBundle {
 
 const parentPort = threads.parentPort;
 if (parentPort === null) throw new Error('worker-boot must run in a worker thread');
-const { bundle: file, codeCache } = threads.workerData as BootData;
+const { bundle: file, codeCache, warmUp } = threads.workerData as BootData;
 const send = (message: BootMessage) => parentPort.postMessage(message);
 
 // The wrapper Node's own CommonJS loader puts around a module.
 const source = `(function (exports, require, module, __filename, __dirname) {${fs.readFileSync(file, 'utf8')}\n})`;
 const script = new vm.Script(source, { filename: file, ...(codeCache === undefined ? {} : { cachedData: Buffer.from(codeCache) }) });
-const result = codeCache === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'hit';
-send({ type: 'code-cache.result', result });
+if (warmUp !== true) send({ type: 'code-cache.result', result: codeCache === undefined ? 'none' : script.cachedDataRejected === true ? 'rejected' : 'hit' });
 
 const mod: { exports: unknown } = { exports: {} };
 (script.runInThisContext() as (...args: unknown[]) => void)(mod.exports, nodeModule.createRequire(file), mod, file, path.dirname(file));
 const bundle = mod.exports as ActorBundle;
 
+if (warmUp === true) {
+  // Messages posted before exit are still delivered.
+  send({ type: 'code-cache.offer', data: script.createCachedData() });
+  process.exit(0);
+}
+
 const behaviors = new Map(Object.entries(bundle.behaviors).map(([relative, m]) => [url.pathToFileURL(path.resolve(path.dirname(file), relative)).href, m]));
 // A behaviour in the bundle is used as is; any other (a test's) is imported by this real module.
 const importModule: ImportModule = (specifier) => (behaviors.has(specifier) ? Promise.resolve(behaviors.get(specifier)) : import(specifier));
-
-const port = bundle.workerThreadPort(parentPort);
-const offerWhenReady: ActorPort = {
-  ...port,
-  post(message) {
-    port.post(message);
-    if (message.type === 'sys.ready' && result === 'none') send({ type: 'code-cache.offer', data: script.createCachedData() });
-  },
-};
-bundle.runActor(result === 'none' ? offerWhenReady : port, { importModule });
+bundle.runActor(bundle.workerThreadPort(parentPort), { importModule });
