@@ -17,7 +17,7 @@ COPY patches ./patches
 RUN npm ci --no-audit --no-fund
 COPY . .
 # The web console (vite -> dist/console) and the server as JavaScript (scripts/build-server.ts ->
-# build/src, the same tree as src/ with the assets beside it, the two actor entries bundled).
+# build/src, the same tree as src/ with the assets beside it, the actor code bundled).
 RUN npm run build \
  && npm prune --omit=dev --no-audit --no-fund
 
