@@ -1,5 +1,5 @@
 import { Type, type Static } from '@sinclair/typebox';
-import { lazyCheck } from '../domain/lazy-check.js';
+import { lazyCheck } from '../domain/compiled-check.js';
 import { Ack, Chat, Message, SessionStatus } from '../domain/types.js';
 
 /*

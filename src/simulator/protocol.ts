@@ -1,5 +1,5 @@
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { compiledCheck } from '../domain/compiled-check.js';
 
 /**
  * The wire protocol between a linked-device session (the sandbox engine) and the simulator, over one
@@ -154,18 +154,6 @@ export const WS_PATH = '/ws';
 /** Largest frame either side accepts: media travels inline as base64 (16 MB file -> ~22 MB). */
 export const MAX_FRAME_BYTES = 32 * 1024 * 1024;
 
-// Compiled lazily, once per process: validating every frame with the interpreter would cost more than
-// the rest of the frame handling, and compiling at import would be a side effect.
-const compiled = new Map<TSchema, TypeCheck<TSchema>>();
-function checker<T extends TSchema>(schema: T): TypeCheck<T> {
-  let check = compiled.get(schema);
-  if (!check) {
-    check = TypeCompiler.Compile(schema);
-    compiled.set(schema, check);
-  }
-  return check as TypeCheck<T>;
-}
-
 /** Parse one text frame; `null` when it is not JSON or does not match `schema`. */
 export function parseFrame<T extends TSchema>(schema: T, text: string): Static<T> | null {
   let value: unknown;
@@ -174,7 +162,9 @@ export function parseFrame<T extends TSchema>(schema: T, text: string): Static<T
   } catch {
     return null;
   }
-  return checker(schema).Check(value) ? value : null;
+  // Compiled once per schema: validating every frame with the interpreter would cost more than the rest
+  // of the frame handling.
+  return compiledCheck(schema).Check(value) ? value : null;
 }
 
 /** The chat id a party uses for a conversation with `number`. */

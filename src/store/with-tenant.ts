@@ -1,5 +1,5 @@
 import type { Static, TSchema } from '@sinclair/typebox';
-import { TypeCompiler, type TypeCheck } from '@sinclair/typebox/compiler';
+import { compiledCheck } from '../domain/compiled-check.js';
 import { AppError, ErrorCodes, ValidationError } from '../domain/errors.js';
 import type { Sql, Statement, TxSql } from './db.js';
 import { translateDbError } from './db.js';
@@ -69,23 +69,11 @@ export async function asOwner<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 /**
- * Row checkers compiled once per schema (TypeBox's TypeCompiler: a generated function, many times faster
- * than interpreting the schema per row with Value.Check; a page of 50 messages is checked per request).
+ * Narrows database rows (unknown at the boundary) with a TypeBox schema, compiled once (a page of 50
+ * messages is checked per request); a mismatch is a bug.
  */
-const checkers = new WeakMap<TSchema, TypeCheck<TSchema>>();
-
-function checkerFor<S extends TSchema>(schema: S): TypeCheck<S> {
-  let checker = checkers.get(schema);
-  if (checker === undefined) {
-    checker = TypeCompiler.Compile(schema);
-    checkers.set(schema, checker);
-  }
-  return checker as TypeCheck<S>;
-}
-
-/** Narrows database rows (unknown at the boundary) with a TypeBox schema; a mismatch is a bug. */
 export function parseRows<S extends TSchema>(schema: S, rows: readonly unknown[], what: string): Static<S>[] {
-  const checker = checkerFor(schema);
+  const checker = compiledCheck(schema);
   return rows.map((row) => {
     if (!checker.Check(row)) {
       const first = checker.Errors(row).First();
