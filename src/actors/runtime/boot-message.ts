@@ -1,6 +1,7 @@
 /**
- * What worker-boot.cts tells its worker transport about the V8 code cache, beside the actor protocol
- * (the transport takes these messages; the ActorRef never sees them).
+ * What worker-boot.cts tells its worker transport about the V8 code cache, before any message of the
+ * actor protocol (the transport takes these; the ActorRef never sees them, and the transport stops
+ * looking for them at the actor's first message).
  * - `code-cache.result`, from an actor's worker right after the bundle compiled: `hit` (compiled from the
  *   cache it was given), `rejected` (V8 refused that cache: other V8 version or flags; compiled from
  *   source), `none` (no cache yet: compiled from source).

@@ -33,11 +33,20 @@ export function spawnWorkerTransport(opts: WorkerTransportOptions): Transport {
   });
   let error: { code?: string; message: string } | undefined;
 
+  // worker-boot.cjs posts its messages before the actor's first one: from then on, every message is the
+  // actor's and none is looked at twice.
   const { onBoot } = opts;
+  let booting = onBoot !== undefined;
   worker.on('message', (message: unknown) => {
-    const boot = onBoot === undefined ? undefined : parseBootMessage(message);
-    if (boot === undefined) events.message(message);
-    else onBoot?.(boot);
+    if (booting) {
+      const boot = parseBootMessage(message);
+      if (boot !== undefined) {
+        onBoot?.(boot);
+        return;
+      }
+      booting = false;
+    }
+    events.message(message);
   });
   // A message that could not be deserialised reaches the parent as a protocol violation.
   worker.on('messageerror', () => events.message(undefined));
