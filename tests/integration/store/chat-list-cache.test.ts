@@ -32,6 +32,19 @@ describe('chat list cache', () => {
   let other: Store; // a second node's store on the same schema, without a cache: writes only
   let tenant: SeededTenant;
   let employeeId: string;
+  let beacon: SeededTenant; // a tenant only heardSoFar writes to
+  let beacons = 0;
+
+  /**
+   * Waits until this node has heard every change committed so far. Notifications arrive in commit order:
+   * once a fresh write to the beacon tenant is heard, every earlier one (a seed's, say) has been too, and
+   * cannot drop a list read after this returns.
+   */
+  async function heardSoFar(): Promise<void> {
+    const id = `4971${String(++beacons).padStart(8, '0')}@c.us`;
+    await other.chats.upsertMany(beacon.tenantId, [chat(id, 'Beacon', new Date().toISOString())]);
+    await until(async () => (await store.chats.listAll(beacon.tenantId)).some((c) => c.id === id), `beacon ${id} heard`);
+  }
 
   beforeAll(async () => {
     db = await createTestDatabase();
@@ -42,6 +55,7 @@ describe('chat list cache', () => {
     tenant = await seedTenant(other, { employees: 1, chats: 3 });
     employeeId = (tenant.employees[0] as { id: string }).id;
     for (const c of tenant.chats.slice(0, 2)) await other.permissions.assign(tenant.tenantId, employeeId, c.id);
+    beacon = await seedTenant(other);
   });
   afterAll(async () => {
     await cache?.close();
@@ -50,8 +64,7 @@ describe('chat list cache', () => {
 
   it('answers a repeated read from memory', async () => {
     expect(cache.live).toBe(true);
-    // The seed's own notifications may still be on their way: they drop what is read before they land.
-    await until(async () => (await store.chats.listAll(tenant.tenantId)) === (await store.chats.listAll(tenant.tenantId)), 'the seed heard');
+    await heardSoFar(); // the seed's own notifications would drop what is read before they land
     const first = await store.chats.listAll(tenant.tenantId);
     expect(first).toHaveLength(3);
     expect(await store.chats.listAll(tenant.tenantId)).toBe(first);
@@ -120,7 +133,7 @@ describe('chat list cache', () => {
 
   it('reads its own writes at once, without waiting for the notification', async () => {
     const kept = tenant.chats[1] as Chat;
-    await until(async () => (await store.chats.listForUser(tenant.tenantId, employeeId)) === (await store.chats.listForUser(tenant.tenantId, employeeId)), 'settled');
+    await heardSoFar();
     expect((await store.chats.listForUser(tenant.tenantId, employeeId)).some((c) => c.id === kept.id)).toBe(true);
     await store.permissions.revoke(tenant.tenantId, employeeId, kept.id);
     expect((await store.chats.listForUser(tenant.tenantId, employeeId)).some((c) => c.id === kept.id)).toBe(false);
@@ -132,6 +145,7 @@ describe('chat list cache', () => {
 
   it('keeps the lists of a tenant that did not change', async () => {
     const quiet = await seedTenant(other, { chats: 2 });
+    await heardSoFar();
     const list = await store.chats.listAll(quiet.tenantId);
     await other.chats.upsertMany(tenant.tenantId, [chat('4970000000002@c.us', 'Noise', new Date().toISOString())]);
     await until(async () => (await store.chats.listAll(tenant.tenantId)).some((c) => c.id === '4970000000002@c.us'), 'the busy tenant changed');
@@ -140,7 +154,7 @@ describe('chat list cache', () => {
 
   it('does not keep a read that was running when a change committed', async () => {
     const t = await seedTenant(other, { chats: 1 });
-    await until(async () => (await store.chats.listAll(t.tenantId)) === (await store.chats.listAll(t.tenantId)), 'the seed heard');
+    await heardSoFar();
     // The tenant's cached list is the marker: a new array means this node has heard the change.
     const marker = await store.chats.listAll(t.tenantId);
     let loads = 0;
