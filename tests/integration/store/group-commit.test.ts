@@ -95,6 +95,61 @@ describe('group commit of message batches across tenants', () => {
     expect(await store.chats.listAll(t1.tenantId)).toEqual([]);
   });
 
+  it('commits a second group while the first waits, and never puts a tenant in two groups at once', async () => {
+    const [slow, quick, later] = await Promise.all([0, 1, 2].map(() => seedTenant(db.store)));
+    if (slow === undefined || quick === undefined || later === undefined) throw new Error('seed failed');
+    await store.messages.insertMany(slow.tenantId, [message('g5-first')], { epoch: 0 }); // its counter row exists
+    // Another connection holds the slow tenant's counter row: its group waits on the lock.
+    const blocker = await db.sql.reserve();
+    try {
+      await blocker`BEGIN`;
+      const [me] = await blocker<{ pid: number }[]>`SELECT pg_backend_pid() AS pid`;
+      await blocker`SELECT 1 FROM event_counters WHERE tenant_id = ${slow.tenantId} FOR UPDATE`;
+      const blocked = store.messages.insertMany(slow.tenantId, [message('g5-a')], { epoch: 0 });
+      let settled = false;
+      void blocked.then(() => (settled = true), () => (settled = true));
+      await waitForWaiterOn(me?.pid ?? 0);
+      // The second slot: another tenant's batch commits while the first group waits.
+      const quickly = await meanwhile(store.messages.insertMany(quick.tenantId, [message('g5-quick')], { epoch: 0 }), 'the second group');
+      expect(quickly.map((m) => m.id)).toEqual(['g5-quick']);
+      // The slow tenant's next batch waits for its first; grouped with it, the other tenant's would wait too.
+      const next = store.messages.insertMany(slow.tenantId, [message('g5-b')], { epoch: 0 });
+      const third = await meanwhile(store.messages.insertMany(later.tenantId, [message('g5-later')], { epoch: 0 }), 'the third group');
+      expect(third.map((m) => m.id)).toEqual(['g5-later']);
+      expect(settled).toBe(false);
+      await blocker`COMMIT`;
+      expect((await blocked).map((m) => m.id)).toEqual(['g5-a']);
+      expect((await next).map((m) => m.id)).toEqual(['g5-b']);
+    } finally {
+      await blocker`ROLLBACK`; // a no-op once committed; frees the row if an expectation failed first
+      blocker.release();
+    }
+    // In the order they were written: message seqs and event seqs.
+    const rows = await db.sql<{ id: string }[]>`SELECT wa_message_id AS id FROM messages WHERE tenant_id = ${slow.tenantId} ORDER BY seq`;
+    expect(rows.map((r) => r.id)).toEqual(['g5-first', 'g5-a', 'g5-b']);
+    const events = await db.sql<{ id: string }[]>`
+      SELECT payload->>'id' AS id FROM events WHERE tenant_id = ${slow.tenantId} AND name = 'message' ORDER BY seq`;
+    expect(events.map((e) => e.id)).toEqual(['g5-first', 'g5-a', 'g5-b']);
+  });
+
+  /** `write`, or a failure (not a hang) when it does not settle while the first group still waits. */
+  function meanwhile<T>(write: Promise<T>, what: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`${what} did not commit while the first one waited`)), 5_000);
+    });
+    return Promise.race([write, stuck]).finally(() => clearTimeout(timer));
+  }
+
+  /** Resolves once another backend waits for a lock `pid` holds. */
+  async function waitForWaiterOn(pid: number): Promise<void> {
+    for (let i = 0; i < 500; i++) {
+      if ((await db.sql`SELECT 1 FROM pg_stat_activity WHERE ${pid}::integer = ANY(pg_blocking_pids(pid))`).length > 0) return;
+      await new Promise((resolve) => setTimeout(resolve, 10));
+    }
+    throw new Error(`nothing waited for backend ${pid} within 5 s`);
+  }
+
   it('refuses a tenant id that is not a UUID before anything is sent, alone', async () => {
     const t = await seedTenant(db.store);
     const [invalid, fine] = await Promise.allSettled([
