@@ -1,6 +1,12 @@
+import { createRequire } from 'node:module';
+import type { Encoder as EncoderClass, Packet } from 'socket.io-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { uwsAppOf } from '../../../src/http/uws-adapter.js';
 import { closeClients, connect, startHarness, type Harness } from './harness.js';
+
+// socket.io (CommonJS) encodes every packet with socket.io-parser's CommonJS Encoder, not the ESM build an
+// import would load.
+const { Encoder } = createRequire(import.meta.url)('socket.io-parser') as { Encoder: typeof EncoderClass };
 
 /**
  * On uWS, a broadcast to one room is a native topic publish (uws-publish.ts), per server: a node:http
@@ -48,5 +54,25 @@ describe('uWS topic publish', () => {
     node.realtime.publish(nodeAdmin.tenantId, { name: 'session_status', payload: { status: 'connected' } });
     expect(await nodeSocket.inbox.next()).toEqual({ name: 'session_status', payload: { status: 'connected' } });
     expect(topics).toHaveLength(2);
+  });
+
+  it('encodes nothing for a chat room no socket on this node is in', async () => {
+    const admin = await uws.user('admin');
+    const socket = await connect(uws.url, { auth: { token: admin.token }, transports: ['websocket'] });
+    // Count the packets socket.io encodes.
+    const encode = Encoder.prototype.encode;
+    let encoded = 0;
+    Encoder.prototype.encode = function (this: EncoderClass, packet: Packet) {
+      encoded++;
+      return encode.call(this, packet);
+    };
+    try {
+      // No employee follows this chat: the admins get the event (one encode), the empty chat room nothing.
+      uws.realtime.publish(admin.tenantId, { name: 'message', chatId: '4999@c.us', payload: { n: 1 } });
+      expect(await socket.inbox.next()).toEqual({ name: 'message', payload: { n: 1 } });
+      expect(encoded).toBe(1);
+    } finally {
+      Encoder.prototype.encode = encode;
+    }
   });
 });
