@@ -65,7 +65,7 @@ export class SessionActor implements ActorBehavior<SessionCommand, Reply, Sessio
 
   async start(ctx: ActorContext<SessionEvent>): Promise<void> {
     this.#ctx = ctx;
-    const log = createActorLogger(ctx.log).child({ tenantId: this.#tenantId });
+    const log = createActorLogger(ctx.log);
     const engine = await createEngine(
       {
         kind: this.#options.engine,

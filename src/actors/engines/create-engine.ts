@@ -1,4 +1,4 @@
-import type { Logger } from '../../domain/log.js';
+import type { LeveledLog } from '../../domain/log.js';
 import type { Engine, EngineKind } from './engine.js';
 import type { WwebjsFactoryDeps } from './wwebjs-factory.js';
 
@@ -6,7 +6,7 @@ export interface CreateEngineInput {
   kind: EngineKind;
   tenantId: string;
   credentials: string | null;
-  log: Logger;
+  log: LeveledLog;
   simUrl: string;
   engineOptions: Record<string, unknown>;
 }

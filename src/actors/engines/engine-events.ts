@@ -1,4 +1,4 @@
-import type { Logger } from '../../domain/log.js';
+import type { LeveledLog } from '../../domain/log.js';
 import { EngineEventHub, type EngineEvent, type EngineEventOf, type EngineEventType, type EngineListener, type EngineState } from './engine.js';
 
 /**
@@ -9,12 +9,12 @@ import { EngineEventHub, type EngineEvent, type EngineEventOf, type EngineEventT
  */
 export class EngineEvents {
   readonly #hub = new EngineEventHub();
-  readonly #log: Logger;
+  readonly #log: LeveledLog;
   #state: EngineState = 'stopped';
   #run = 0;
   #tail: Promise<void> = Promise.resolve();
 
-  constructor(log: Logger) {
+  constructor(log: LeveledLog) {
     this.#log = log;
   }
 

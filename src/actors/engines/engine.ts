@@ -1,4 +1,4 @@
-import type { Logger } from '../../domain/log.js';
+import type { LeveledLog } from '../../domain/log.js';
 import type { Ack, Chat, Message } from '../../domain/types.js';
 
 /**
@@ -179,8 +179,8 @@ export interface EngineOptions {
   tenantId: string;
   /** Credentials persisted from an earlier `authenticated` event, or null to link with a QR code. */
   credentials: string | null;
-  /** Logger with the tenant id bound. Never log credentials, QR strings or message bodies. */
-  log: Logger;
+  /** Where the engine logs (the node adds the tenant id). Never log credentials, QR strings or message bodies. */
+  log: LeveledLog;
 }
 
 /**

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import { Value } from '@sinclair/typebox/value';
 import WebSocket, { type RawData } from 'ws';
 import { AppError, assertNever, ErrorCodes, ValidationError } from '../../domain/errors.js';
-import type { Logger } from '../../domain/log.js';
+import type { LeveledLog } from '../../domain/log.js';
 import type { Message } from '../../domain/types.js';
 import { PendingRequests, rawText, socketUrl, toChat, toMessage } from '../../simulator/client.js';
 import { messageTypeOf } from '../../simulator/model.js';
@@ -80,7 +80,7 @@ export class SandboxEngine implements Engine {
   readonly kind = 'sandbox' as const;
   readonly tenantId: string;
   readonly #url: string;
-  readonly #log: Logger;
+  readonly #log: LeveledLog;
   readonly #opts: Required<Pick<SandboxEngineOptions, 'requestTimeoutMs' | 'heartbeatMs' | 'random'>> & { initialMs: number; maxMs: number };
   readonly #events: EngineEvents;
   /**

@@ -2,7 +2,7 @@ import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type WAWebJS from 'whatsapp-web.js';
 import type { AuthStore } from '../../domain/auth-store.js';
-import type { Logger } from '../../domain/log.js';
+import type { LeveledLog } from '../../domain/log.js';
 
 /**
  * Where a wwebjs session's login lives (docs/wwebjs.md, "Where the session lives").
@@ -49,7 +49,7 @@ export function profileDir(dataPath: string, kind: WwebjsAuthKind, tenantId: str
 export interface StoreAdapterOptions {
   /** RemoteAuth's dataPath: it writes `<dataPath>/<session>.zip` before calling `save`. */
   dataPath: string;
-  log: Logger;
+  log: LeveledLog;
   /**
    * Asked before a delete. whatsapp-web.js' RemoteAuth deletes the stored session on every abnormal
    * state (CONFLICT, TOS_BLOCK ...), not only when the phone unlinked us; we keep it unless the account

@@ -1,5 +1,5 @@
 import type WAWebJS from 'whatsapp-web.js';
-import type { Logger } from '../../domain/log.js';
+import type { LeveledLog } from '../../domain/log.js';
 import type { Chat, Message } from '../../domain/types.js';
 import type { WwebjsClient } from './wwebjs-library.js';
 import { isSupportedChatId, rawChatIdOf, rawSenderOf, toChat, toMessage } from './wwebjs-mapping.js';
@@ -62,7 +62,7 @@ export async function backfillHistory(
   ids: ChatIdResolver,
   limits: BackfillLimits,
   emit: (chats: Chat[], messages: Message[]) => Promise<void>,
-  log: Logger,
+  log: LeveledLog,
 ): Promise<{ chats: number; messages: number }> {
   const all = await client.getChats();
   const recent = [...all].sort((a, b) => (b.timestamp || 0) - (a.timestamp || 0));

@@ -1,5 +1,5 @@
 import type WAWebJS from 'whatsapp-web.js';
-import type { Logger } from '../../domain/log.js';
+import type { LeveledLog } from '../../domain/log.js';
 import type { DisconnectReason, EngineAccount, EngineEvent, EngineState } from './engine.js';
 import { backfillHistory, type BackfillLimits } from './wwebjs-backfill.js';
 import type { WwebjsEventArgs, WwebjsEventName } from './wwebjs-library.js';
@@ -19,7 +19,7 @@ export interface RunEvents {
   enqueue(task: () => Promise<void>): void;
   emit(event: EngineEvent): Promise<void>;
   transition(state: EngineState): Promise<void>;
-  log: Logger;
+  log: LeveledLog;
   backfill: BackfillLimits;
   /** Records the login and returns the credentials marker to report. */
   onAuthenticated(): string;

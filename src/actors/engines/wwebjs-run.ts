@@ -1,5 +1,5 @@
 import type WAWebJS from 'whatsapp-web.js';
-import type { Logger } from '../../domain/log.js';
+import type { LeveledLog } from '../../domain/log.js';
 import { ChatIdResolver } from './wwebjs-backfill.js';
 import { createWwebjsStore, type WwebjsAuth } from './wwebjs-auth.js';
 import { puppeteerOptions } from './wwebjs-chromium.js';
@@ -30,7 +30,7 @@ export interface RunContext {
   profileDir: string;
   proxy: WwebjsProxy | undefined;
   setprivPath: string | null;
-  log: Logger;
+  log: LeveledLog;
   /** Whether RemoteAuth may delete the stored session now (see wwebjs-auth.ts, mayDelete). */
   mayDelete: (run: WwebjsRun) => boolean;
   onStoreError: (err: unknown) => void;

@@ -1,6 +1,6 @@
 import { mkdir } from 'node:fs/promises';
 import { AppError, ErrorCodes } from '../../domain/errors.js';
-import type { Logger } from '../../domain/log.js';
+import type { LeveledLog } from '../../domain/log.js';
 import {
   type DisconnectReason,
   type Engine,
@@ -37,7 +37,7 @@ export type { WwebjsRun } from './wwebjs-run.js';
 export class WwebjsEngine implements Engine {
   readonly kind = 'wwebjs' as const;
   readonly tenantId: string;
-  readonly #log: Logger;
+  readonly #log: LeveledLog;
   readonly #opts: ResolvedWwebjsOptions;
   readonly #auth: WwebjsAuth;
   readonly #proxy: WwebjsEngineOptions['proxy'];
