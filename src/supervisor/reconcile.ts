@@ -107,6 +107,10 @@ export function createReconciler(opts: ReconcilerOptions): Reconciler {
     await pause(plan.rank * rankStepMs + random() * rankStepMs);
     const claimed = await claimAll(shuffled(unowned, random), plan.quota);
     if (claimed > 0) log.info({ claimed, quota: plan.quota, rank: plan.rank, unowned: unowned.length }, 'claimed sessions');
+    // A full quota with tenants still unowned (a drained node's 45 sessions, 32 per round): the next round
+    // goes at once, as after a kick, instead of a whole interval later. planClaims still bounds it by this
+    // node's fair share, and a round whose claims were refused does not repeat itself.
+    if (claimed === plan.quota && unowned.length > claimed) kicked = true;
   }
 
   /** Restart what we hold but no longer run; release what we hold that should not run. */

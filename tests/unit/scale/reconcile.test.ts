@@ -61,13 +61,30 @@ describe('reconcile loop', () => {
 
   // With random() = 0.5: the first round 100 ms after start (plus 50 ms of claim jitter), then every 1 s.
 
-  it('claims at most its quota per round, and the rest in later rounds', async () => {
+  it('claims at most its quota per round, and goes again at once while tenants are left unowned', async () => {
     const w = world({ active: ['a', 'b', 'c', 'd', 'e'], holders: {} });
     w.reconciler.start();
-    await vi.advanceTimersByTimeAsync(200);
+    await vi.advanceTimersByTimeAsync(160);
     expect(w.resumed).toHaveLength(3);
-    await vi.advanceTimersByTimeAsync(1_100);
+    // The next round started right away and claims after its 50 ms of jitter, not an interval (1 s) later.
+    await vi.advanceTimersByTimeAsync(100);
     expect([...w.resumed].sort()).toEqual(['a', 'b', 'c', 'd', 'e']);
+    expect(w.rounds()).toBe(2);
+    // Nothing left unowned: back to the regular interval.
+    await vi.advanceTimersByTimeAsync(500);
+    expect(w.rounds()).toBe(2);
+    await vi.advanceTimersByTimeAsync(500);
+    expect(w.rounds()).toBe(3);
+    await w.reconciler.stop();
+  });
+
+  it('does not repeat at once a round whose claims other nodes took', async () => {
+    const w = world({ active: ['a', 'b', 'c', 'd', 'e'], holders: {}, takenElsewhere: ['a', 'b', 'c', 'd'] });
+    w.reconciler.start();
+    await vi.advanceTimersByTimeAsync(160);
+    expect(w.resumed).toEqual(['e']);
+    await vi.advanceTimersByTimeAsync(700);
+    expect(w.rounds()).toBe(1);
     await w.reconciler.stop();
   });
 
