@@ -3,8 +3,9 @@
 -- A foreign key checks each inserted row with its own lookup and row lock on the referenced table. An
 -- ingest batch inserts a message row and one or two event rows per message, and these checks were 29 %
 -- of PostgreSQL's CPU in the batch statement (perf, 10 tenants x 50-message batches). Without the two
--- below: 94 -> 75 us of PostgreSQL CPU per message, 51 -> 42 ms per group of 500 messages (a scratch
--- script timing store writes alone; figures in docs/architecture.md, Data).
+-- below, and with the delete trigger: 94 -> ~78 us of PostgreSQL CPU per message, 51 -> ~45 ms per
+-- group of 500 messages (a scratch script timing store writes alone, paired runs; docs/architecture.md,
+-- Data). In the full inbound bench the saving is within its run-to-run noise (bench/README.md).
 --
 -- messages.tenant_id -> tenants: implied by messages (tenant_id, chat_id) -> chats and chats.tenant_id ->
 -- tenants, and deleting a tenant still removes its messages through its chats. Nothing is lost.
