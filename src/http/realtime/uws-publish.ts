@@ -44,6 +44,12 @@ function topic(nsp: string, room: string): string {
   return `${nsp}${SEPARATOR}${room}`;
 }
 
+/** Whether any of `targets` has a socket on this node (no array per broadcast: this runs for every event). */
+function anyoneIn(rooms: Map<string, Set<string>>, targets: Set<string>): boolean {
+  for (const room of targets) if ((rooms.get(room)?.size ?? 0) > 0) return true;
+  return false;
+}
+
 function websocketOf(socket: SocketLike): WebSocket<unknown> | undefined {
   return socket.conn.transport.name === 'websocket' ? socket.conn.transport.socket : undefined;
 }
@@ -108,7 +114,7 @@ export function enableUwsPublish(io: Server, app: TemplatedApp): void {
   proto.broadcast = function (this: AdapterLike, packet: { nsp?: string }, opts: BroadcastOpts): void {
     // Rooms with no socket on this node (a chat no employee here follows): nothing to encode or send. The
     // original encodes the packet before it looks for sockets; every chat event paid that twice.
-    if (opts.rooms.size > 0 && ![...opts.rooms].some((room) => (this.rooms.get(room)?.size ?? 0) > 0)) return;
+    if (opts.rooms.size > 0 && !anyoneIn(this.rooms, opts.rooms)) return;
     const target = apps.get(this.nsp.server as object);
     const room = opts.rooms.size === 1 ? opts.rooms.values().next().value : undefined;
     if (target === undefined || room === undefined || (opts.except?.size ?? 0) > 0) {
