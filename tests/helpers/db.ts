@@ -119,3 +119,8 @@ export async function seedTenant(
   const chats = await store.chats.listAll(tenantId);
   return { tenantId, admin, employees, chats, messages };
 }
+
+/** An inbound text message from `chat` (a contact), `body <id>`, sent now: what an ingest batch stores. */
+export function inboundMessage(id: string, chat = '4915550001@c.us'): Message {
+  return { id, chatId: chat, from: chat, fromMe: false, body: `body ${id}`, timestamp: new Date().toISOString(), type: 'chat', hasMedia: false, ack: 1 };
+}

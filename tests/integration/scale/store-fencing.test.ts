@@ -1,21 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../src/domain/errors.js';
-import type { Message } from '../../../src/domain/types.js';
-import { createTestDatabase, seedTenant, type TestDatabase } from '../../helpers/db.js';
-
-function message(id: string): Message {
-  return {
-    id,
-    chatId: '4915550001@c.us',
-    from: '4915550001@c.us',
-    fromMe: false,
-    body: `body ${id}`,
-    timestamp: new Date().toISOString(),
-    type: 'chat',
-    hasMedia: false,
-    ack: 1,
-  };
-}
+import { createTestDatabase, seedTenant, type TestDatabase, inboundMessage as message } from '../../helpers/db.js';
 
 describe('fenced session writes of messages, acks and media', () => {
   let db: TestDatabase;

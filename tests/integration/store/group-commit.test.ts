@@ -3,14 +3,10 @@ import { ErrorCodes } from '../../../src/domain/errors.js';
 import type { Message } from '../../../src/domain/types.js';
 import { createStore } from '../../../src/store/store.js';
 import type { StoredEvent, Store } from '../../../src/store/types.js';
-import { createTestDatabase, seedTenant, type TestDatabase } from '../../helpers/db.js';
+import { createTestDatabase, seedTenant, type TestDatabase, inboundMessage as message } from '../../helpers/db.js';
 
 // Ingest batches of several tenants share one transaction (src/store/group-commit.ts); each batch still
 // succeeds or fails on its own, under its own tenant's row-level security.
-
-function message(id: string, chat = '4915550001@c.us'): Message {
-  return { id, chatId: chat, from: chat, fromMe: false, body: `body ${id}`, timestamp: new Date().toISOString(), type: 'chat', hasMedia: false, ack: 1 };
-}
 
 describe('group commit of message batches across tenants', () => {
   let db: TestDatabase;

@@ -1,10 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Message } from '../../../src/domain/types.js';
-import { createTestDatabase, seedTenant, type TestDatabase } from '../../helpers/db.js';
-
-function message(id: string, chat = '4915550001@c.us'): Message {
-  return { id, chatId: chat, from: chat, fromMe: false, body: `body ${id}`, timestamp: new Date().toISOString(), type: 'chat', hasMedia: false, ack: 1 };
-}
+import { createTestDatabase, seedTenant, type TestDatabase, inboundMessage as message } from '../../helpers/db.js';
 
 /**
  * Deleting a tenant is an operator's DELETE, not an API call. Migration 007 dropped the per-row foreign
