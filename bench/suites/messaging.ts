@@ -22,6 +22,11 @@ const TARGET_RATE = 5_000;
  */
 const OFFERED_RATE = Number(process.env.BENCH_INBOUND_RATE ?? TARGET_RATE);
 if (!Number.isInteger(OFFERED_RATE) || OFFERED_RATE < 1) throw new Error(`BENCH_INBOUND_RATE must be a positive integer, got ${process.env.BENCH_INBOUND_RATE}`);
+/** BENCH_INBOUND_SECONDS: a longer load per run (to profile a steady state); the default keeps the suite short. */
+const SECONDS = process.env.BENCH_INBOUND_SECONDS === undefined ? undefined : Number(process.env.BENCH_INBOUND_SECONDS);
+if (SECONDS !== undefined && !(Number.isInteger(SECONDS) && SECONDS >= 1)) {
+  throw new Error(`BENCH_INBOUND_SECONDS must be a positive integer, got ${process.env.BENCH_INBOUND_SECONDS}`);
+}
 const judged = OFFERED_RATE === TARGET_RATE;
 const CONTACTS_PER_TENANT = 10;
 
@@ -118,7 +123,7 @@ export const inboundSuite: Suite = {
   steps: (quick) => 2 + (quick ? 3 : 5),
   async run(ctx) {
     const tenants = ctx.quick ? 5 : 10;
-    const seconds = ctx.quick ? 2 : 8;
+    const seconds = SECONDS ?? (ctx.quick ? 2 : 8);
     ctx.step(`inbound: linking ${tenants} tenants`);
     const stack = await startMessagingStack(ctx, 'inbound', tenants);
     const simUrl = stack.sim.info.url;

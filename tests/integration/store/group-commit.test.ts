@@ -1,6 +1,10 @@
+import { randomUUID } from 'node:crypto';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../src/domain/errors.js';
 import type { Message } from '../../../src/domain/types.js';
+import type { Sql } from '../../../src/store/db.js';
+import { createGroupWriter } from '../../../src/store/group-commit.js';
 import { createStore } from '../../../src/store/store.js';
 import type { StoredEvent, Store } from '../../../src/store/types.js';
 import { createTestDatabase, seedTenant, type TestDatabase, inboundMessage as message } from '../../helpers/db.js';
@@ -126,6 +130,55 @@ describe('group commit of message batches across tenants', () => {
     const events = await db.sql<{ id: string }[]>`
       SELECT payload->>'id' AS id FROM events WHERE tenant_id = ${slow.tenantId} AND name = 'message' ORDER BY seq`;
     expect(events.map((e) => e.id)).toEqual(['g5-first', 'g5-a', 'g5-b']);
+  });
+
+  it('puts the batches queued while a group waits for its BEGIN into that group, and opens no other meanwhile', async () => {
+    const tenants = await Promise.all([0, 1, 2].map(() => seedTenant(db.store)));
+    // The pool itself, with every BEGIN held until the test opens the gate: "BEGIN on its way".
+    let open: () => void = () => undefined;
+    const gate = new Promise<void>((resolve) => (open = resolve));
+    let begins = 0;
+    const gated = new Proxy(db.sql, {
+      get(target, prop, receiver): unknown {
+        if (prop !== 'begin') return Reflect.get(target, prop, receiver) as unknown;
+        return async (...args: Parameters<Sql['begin']>) => {
+          begins++;
+          await gate;
+          return target.begin(...args);
+        };
+      },
+    });
+    const writer = createGroupWriter(gated, {});
+    const [first, second, third] = tenants.map((t) => t.tenantId);
+    if (first === undefined || second === undefined || third === undefined) throw new Error('seed failed');
+    const a = writer.write(first, [message('g6-a')], { epoch: 0 });
+    for (let i = 0; i < 1_000 && begins === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(begins).toBe(1);
+    const later = [writer.write(second, [message('g6-b')], { epoch: 0 }), writer.write(third, [message('g6-c')], { epoch: 0 })];
+    for (let i = 0; i < 10; i++) await new Promise((resolve) => setImmediate(resolve));
+    expect(begins).toBe(1); // two free slots, yet no second transaction: it would only split the group
+    open();
+    const written = await Promise.all([a, ...later]);
+    expect(written.map((w) => w.stored.map((m) => m.id))).toEqual([['g6-a'], ['g6-b'], ['g6-c']]);
+    expect(await writers(['g6-a', 'g6-b', 'g6-c'])).toHaveLength(1);
+    expect(begins).toBe(1);
+  });
+
+  it('fails the batches of a group whose BEGIN fails as the store being unavailable, and the next ones too', async () => {
+    // Port 1 on loopback: nothing listens there, so every connection is refused at once.
+    const down = postgres('postgres://postgres@127.0.0.1:1/test', { max: 2, onnotice: () => undefined });
+    try {
+      const writer = createGroupWriter(down, {});
+      const first = await Promise.allSettled([randomUUID(), randomUUID()].map((t) => writer.write(t, [message('g7-a')], { epoch: 0 })));
+      expect(first).toMatchObject([
+        { status: 'rejected', reason: { code: ErrorCodes.STORE_UNAVAILABLE } },
+        { status: 'rejected', reason: { code: ErrorCodes.STORE_UNAVAILABLE } },
+      ]);
+      // Nothing left stuck in a group that never began: a later batch gets its own answer.
+      await expect(writer.write(randomUUID(), [message('g7-b')], { epoch: 0 })).rejects.toMatchObject({ code: ErrorCodes.STORE_UNAVAILABLE });
+    } finally {
+      await down.end({ timeout: 0 });
+    }
   });
 
   /** `write`, or a failure (not a hang) when it does not settle while the first group still waits. */
