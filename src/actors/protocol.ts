@@ -36,6 +36,12 @@ export interface ActorBehavior<C, R, E> {
   handle(command: C): Promise<R>;
   /** Graceful stop (idempotent); the runtime kills the actor if this exceeds the stop timeout. */
   stop(reason: string): Promise<void>;
+  /**
+   * Optional: a notice from the parent (`ActorRef.tell`), taken the moment it arrives, outside the mailbox,
+   * with no reply: for acknowledgements that must not queue behind a slow command. Synchronous; a throw
+   * crashes the actor. Notices before `start` was called, or after the actor stopped, are dropped.
+   */
+  tell?(notice: unknown): void;
 }
 
 /** A behaviour module (loaded inside the worker/child by file path) exports this as its `default` export. */
@@ -82,7 +88,10 @@ export const CallMessage = Type.Object({
   command: Type.Optional(Type.Unknown()),
 });
 
-export const DownMessage = Type.Union([InitMessage, PingMessage, StopMessage, CallMessage]);
+/** A one-way notice for `ActorBehavior.tell`: no id, no deadline, no reply. */
+export const TellMessage = Type.Object({ type: Type.Literal('tell'), notice: Type.Optional(Type.Unknown()) });
+
+export const DownMessage = Type.Union([InitMessage, PingMessage, StopMessage, CallMessage, TellMessage]);
 export type InitMessage = Static<typeof InitMessage>;
 export type CallMessage = Static<typeof CallMessage>;
 export type DownMessage = Static<typeof DownMessage>;

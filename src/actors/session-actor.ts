@@ -6,6 +6,7 @@ import { createEngine, type CreateEngineDeps } from './engines/create-engine.js'
 import type { DisconnectReason, Engine, EngineEvent, EngineState } from './engines/engine.js';
 import type { ActorBehavior, ActorContext, BehaviorFactory } from './protocol.js';
 import {
+  isPersistedNotice,
   SessionActorOptions,
   type MediaPayload,
   type PairingCodeReply,
@@ -114,12 +115,18 @@ export class SessionActor implements ActorBehavior<SessionCommand, Reply, Sessio
           throw new ValidationError(`The ${engine.kind} engine links by QR code only; pairing codes need WA_ENGINE=wwebjs`);
         }
         return { code: await engine.requestPairingCode(command.phone) };
-      case 'session.persisted':
-        this.#settleDeliveries(command.deliveryIds, command.ok);
-        return { ok: true };
       default:
         return assertNever(command, 'session command');
     }
+  }
+
+  /** `session.persisted` from the node: settled at once, even while a command waits for the network. */
+  tell(notice: unknown): void {
+    if (!isPersistedNotice(notice)) {
+      this.#ctx?.log.warn({ type: typeof notice === 'object' && notice !== null ? (notice as { type?: unknown }).type : typeof notice }, 'dropped a malformed notice from the node');
+      return;
+    }
+    this.#settleDeliveries(notice.deliveryIds, notice.ok);
   }
 
   async stop(_reason: string): Promise<void> {

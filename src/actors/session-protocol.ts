@@ -40,9 +40,10 @@ export const PairingCodeCommand = Type.Object({
 });
 /**
  * The node committed (ok) or could not commit these deliveries. Only then does the actor let the
- * engine acknowledge the messages to the network: persist, then ack.
+ * engine acknowledge the messages to the network: persist, then ack. A notice (`tell`), not a command:
+ * it is taken at once, never queued behind a send that waits for the network.
  */
-export const PersistedCommand = Type.Object({
+export const PersistedNotice = Type.Object({
   type: Type.Literal('session.persisted'),
   deliveryIds: Type.Array(Type.Integer({ minimum: 1 })),
   ok: Type.Boolean(),
@@ -54,8 +55,9 @@ export type SessionCommand =
   | Static<typeof ConnectCommand>
   | Static<typeof MediaCommand>
   | Static<typeof ProfilePhotoCommand>
-  | Static<typeof PairingCodeCommand>
-  | Static<typeof PersistedCommand>;
+  | Static<typeof PairingCodeCommand>;
+export type PersistedNotice = Static<typeof PersistedNotice>;
+export const isPersistedNotice = lazyCheck(PersistedNotice);
 
 /** Reply of `session.send`. */
 export const SendReply = Type.Object({ id: Type.String(), timestamp: Type.String(), message: Message });

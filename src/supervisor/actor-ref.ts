@@ -67,6 +67,11 @@ export interface ActorRef<C = unknown, R = unknown, E = unknown> {
    * behaviour threw. Calls made before ready wait in the actor's mailbox.
    */
   call(command: C, opts?: { timeoutMs?: number }): Promise<R>;
+  /**
+   * One-way notice for the behaviour's `tell`, outside the mailbox and without a reply. False when the
+   * actor is stopping, gone or crashed (nothing was sent). Throws if the notice cannot be serialised.
+   */
+  tell(notice: unknown): boolean;
   /** Returns the unsubscribe function. */
   onEvent(listener: (event: E) => void): () => void;
   /** Graceful stop, then kill after stopTimeoutMs. Idempotent. */
@@ -173,6 +178,12 @@ class LocalActorRef<C, R, E> implements ActorRef<C, R, E> {
       },
     );
     return reply as Promise<R>;
+  }
+
+  tell(notice: unknown): boolean {
+    if (this.current === 'stopping' || this.current === 'exited' || this.crashReason !== undefined) return false;
+    this.transport.send({ type: 'tell', notice });
+    return true;
   }
 
   onEvent(listener: (event: E) => void): () => void {

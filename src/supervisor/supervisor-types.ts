@@ -72,6 +72,8 @@ export interface Supervisor {
    * stopping), WA_ACTOR_FAILED (parked), or any error of `ActorRef.call`.
    */
   call<R = unknown>(tenantId: string, command: unknown, opts?: { timeoutMs?: number }): Promise<R>;
+  /** A one-way notice to the tenant's actor (`ActorRef.tell`); false when no actor runs to take it. */
+  tell(tenantId: string, notice: unknown): boolean;
   inspect(tenantId: string): TenantActorInfo | undefined;
   stats(): SupervisorStats;
   /** Each listener returns its unsubscribe function. */

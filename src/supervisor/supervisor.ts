@@ -136,6 +136,12 @@ class ActorSupervisor implements Supervisor {
     return entry.actor.call(command, opts) as Promise<R>;
   }
 
+  tell(tenantId: string, notice: unknown): boolean {
+    const entry = this.entries.get(tenantId);
+    if (entry?.actor === undefined || entry.stopping !== undefined || entry.status === 'failed') return false;
+    return entry.actor.tell(notice);
+  }
+
   inspect(tenantId: string): TenantActorInfo | undefined {
     const entry = this.entries.get(tenantId);
     if (entry === undefined) return undefined;

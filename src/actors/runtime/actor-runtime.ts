@@ -60,6 +60,9 @@ class ActorRuntime {
       case 'call':
         this.enqueue(message);
         return;
+      case 'tell':
+        this.tell(message.notice);
+        return;
       default:
         assertNever(message, 'parent message');
     }
@@ -88,6 +91,16 @@ class ActorRuntime {
     this.phase = 'running';
     this.post({ type: 'sys.ready' });
     this.pump();
+  }
+
+  /** Outside the mailbox: a notice goes to the behaviour at once, even while a command awaits I/O. */
+  private tell(notice: unknown): void {
+    if (this.behavior?.tell === undefined || this.phase === 'stopped' || this.phase === 'crashed') return;
+    try {
+      this.behavior.tell(notice);
+    } catch (err) {
+      void this.crash(err, 'notice failed');
+    }
   }
 
   private enqueue(call: CallMessage): void {

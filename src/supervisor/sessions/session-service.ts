@@ -7,6 +7,7 @@ import {
   parseSessionEvent,
   type MediaPayload,
   type PairingCodeReply,
+  type PersistedNotice,
   type SendReply,
   type SessionActorOptions,
   type SessionCommand,
@@ -131,10 +132,11 @@ export function createSessionService(deps: SessionServiceDeps): SessionService &
     log,
     clock: deps.clock,
     confirm(tenantId, deliveryIds, ok) {
-      call(tenantId, { type: 'session.persisted', deliveryIds, ok }).catch((err: unknown) => {
+      const notice: PersistedNotice = { type: 'session.persisted', deliveryIds, ok };
+      if (!supervisor.tell(tenantId, notice)) {
         // The actor is gone: unacked messages come again on its next connection and are deduplicated.
-        log.debug({ err, tenantId }, 'could not confirm stored messages to the actor');
-      });
+        log.debug({ tenantId }, 'could not confirm stored messages to the actor: it is not running');
+      }
     },
     ...(metrics === undefined ? {} : { metrics }),
     onFenced(tenantId) {

@@ -63,6 +63,17 @@ describe('supervision of actors on real workers', () => {
     await Promise.all(supervisors.splice(0).map((s) => s.close('test over')));
   });
 
+  it('passes a notice to the tenant\'s running actor, and reports one it has no actor for as not sent', async () => {
+    const { supervisor } = start();
+    expect(supervisor.tell('t-notice', { note: 'nobody' })).toBe(false);
+    await supervisor.ensure('t-notice', spec());
+    const waiting = call(supervisor, 't-notice', { op: 'untilTold' });
+    expect(supervisor.tell('t-notice', { note: 'go' })).toBe(true);
+    await expect(waiting).resolves.toEqual({ note: 'go' });
+    await supervisor.stop('t-notice');
+    expect(supervisor.tell('t-notice', { note: 'too late' })).toBe(false);
+  });
+
   it('restarts an actor that throws, while another tenant keeps working and never notices', async () => {
     const { supervisor, statuses } = start();
     await Promise.all([supervisor.ensure('a', spec()), supervisor.ensure('b', spec())]);

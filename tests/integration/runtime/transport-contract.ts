@@ -47,6 +47,25 @@ export function transportContract(name: string, spawn: SpawnTransport, behaviorM
       expect(replies.map((r) => (r as number[]).length)).toEqual(Array.from({ length: 20 }, (_, i) => i + 1));
     });
 
+    it('hands a notice to the behaviour at once, outside the mailbox, while a command waits for it', async () => {
+      const ref = start();
+      await ref.ready;
+      // Through the mailbox the notice would queue behind the command that waits for it, until the deadline.
+      const waiting = ref.call({ op: 'untilTold' }, { timeoutMs: 10_000 });
+      expect(ref.tell({ note: 'go' })).toBe(true);
+      await expect(waiting).resolves.toEqual({ note: 'go' });
+      expect(ref.stats).toEqual({ lateReplies: 0, mailboxDepth: 0 });
+    });
+
+    it('sends no notice to an actor that is stopping or gone', async () => {
+      const ref = start();
+      await ref.ready;
+      const stopped = ref.stop('test');
+      expect(ref.tell({ note: 'too late' })).toBe(false);
+      await stopped;
+      expect(ref.tell({ note: 'too late' })).toBe(false);
+    });
+
     it('fails a call past its deadline with WA_ACTOR_TIMEOUT, then drops and counts the late reply', async () => {
       const ref = start();
       await ref.ready;
