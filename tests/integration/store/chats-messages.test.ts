@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../src/domain/errors.js';
 import type { Message } from '../../../src/domain/types.js';
-import { createTestDatabase, seedTenant, type TestDatabase } from '../../helpers/db.js';
+import { writeMessageBatch } from '../../../src/store/message-batch.js';
+import { withTenant } from '../../../src/store/with-tenant.js';
+import { createTestDatabase, inboundMessage, seedTenant, type TestDatabase } from '../../helpers/db.js';
 
 function msg(id: string, chatId: string, timestamp: string, over: Partial<Message> = {}): Message {
   return { id, chatId, from: chatId, fromMe: false, body: `body ${id}`, timestamp, type: 'chat', hasMedia: false, ack: 1, ...over };
@@ -129,6 +131,28 @@ describe('chat and message repositories', () => {
     expect(await db.store.chats.find(t.tenantId, chatId)).toMatchObject({ lastMessagePreview: 'newest', unreadCount: 2 });
     await db.store.messages.insertMany(t.tenantId, [msg('n3', chatId, '2024-05-01T13:00:00.000Z', { body: '', type: 'image', hasMedia: true })]);
     expect(await db.store.chats.find(t.tenantId, chatId)).toMatchObject({ lastMessagePreview: '[image]' });
+  });
+
+  it('moves a chat forward with HOT updates: an ingest batch writes no index entry for the chats it touches', async () => {
+    const t = await seedTenant(db.store);
+    // The backend's counters not yet flushed to the shared statistics (pg_stat_xact_user_tables; since
+    // PostgreSQL 15 they may hold earlier transactions of the connection too, so the test takes their
+    // growth within its own transaction): the first batch creates the chat, the next two move its last
+    // message, preview and unread count forward.
+    const growth = await withTenant(db.sql, t.tenantId, async (tx) => {
+      const read = async () => {
+        const [row] = await tx<{ updated: string; hot: string }[]>`
+          SELECT n_tup_upd::text AS updated, n_tup_hot_upd::text AS hot FROM pg_stat_xact_user_tables WHERE relid = 'chats'::regclass`;
+        return { updated: Number(row?.updated ?? 0), hot: Number(row?.hot ?? 0) };
+      };
+      const before = await read();
+      for (const id of ['hot-1', 'hot-2', 'hot-3']) await writeMessageBatch(tx, t.tenantId, [inboundMessage(id)], undefined);
+      const after = await read();
+      return { updated: after.updated - before.updated, hot: after.hot - before.hot };
+    });
+    expect(growth).toEqual({ updated: 2, hot: 2 });
+    const [chat] = await db.store.chats.listAll(t.tenantId);
+    expect(chat).toMatchObject({ unreadCount: 3, lastMessagePreview: 'body hot-3' });
   });
 
   it('finds a message by its WhatsApp id only in its own tenant', async () => {
