@@ -2,7 +2,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { Chat } from '../domain/types.js';
 import { storableText, type Sql, type TxSql } from './db.js';
 import { appendEvents, notifyEvents } from './outbox.js';
-import type { ChatRepo, EventListener, NewEvent } from './types.js';
+import type { ChatAccess, ChatRepo, EventListener, NewEvent } from './types.js';
 import type { ChatListCache } from './chat-list-cache.js';
 import { isoOrNull, isUuid, parseRow, parseRows, withTenant } from './with-tenant.js';
 
@@ -35,6 +35,23 @@ export async function chatsByIds(tx: TxSql, tenantId: string, ids: string[]): Pr
     FROM chats WHERE tenant_id = ${tenantId} AND id = ANY(${ids}::text[])
     ORDER BY id`;
   return parseRows(ChatRow, rows, 'chat').map(toChat);
+}
+
+/**
+ * What the access rule needs, read in `tx` (which acts for `tenantId`): whether the chat exists, and
+ * whether it is assigned to `userId` (an employee; null for an admin: never assigned).
+ */
+export async function readChatAccess(tx: TxSql, tenantId: string, chatId: string, userId: string | null): Promise<ChatAccess> {
+  // A user id that is not a UUID names nobody: never assigned (and no 22P02 from the uuid column).
+  const user = userId !== null && isUuid(userId) ? userId : null;
+  const rows = await tx`
+    SELECT
+      EXISTS (SELECT 1 FROM chats WHERE tenant_id = ${tenantId} AND id = ${chatId}) AS exists,
+      (${user}::uuid IS NOT NULL AND EXISTS (
+        SELECT 1 FROM chat_permissions WHERE tenant_id = ${tenantId} AND chat_id = ${chatId} AND user_id = ${user}::uuid
+      )) AS assigned`;
+  const row = parseRow(AccessRow, rows, 'chat access');
+  return { exists: row?.exists ?? false, assigned: row?.assigned ?? false };
 }
 
 /** One `chat_updated` event per chat, carrying the chat as it is after the write. */
@@ -87,18 +104,7 @@ export function createChatRepo(sql: Sql, onEvents?: EventListener, cache?: ChatL
     },
 
     async access(tenantId, chatId, userId) {
-      // A user id that is not a UUID names nobody: never assigned (and no 22P02 from the uuid column).
-      const user = userId !== null && isUuid(userId) ? userId : null;
-      return withTenant(sql, tenantId, async (tx) => {
-        const rows = await tx`
-          SELECT
-            EXISTS (SELECT 1 FROM chats WHERE tenant_id = ${tenantId} AND id = ${chatId}) AS exists,
-            (${user}::uuid IS NOT NULL AND EXISTS (
-              SELECT 1 FROM chat_permissions WHERE tenant_id = ${tenantId} AND chat_id = ${chatId} AND user_id = ${user}::uuid
-            )) AS assigned`;
-        const row = parseRow(AccessRow, rows, 'chat access');
-        return { exists: row?.exists ?? false, assigned: row?.assigned ?? false };
-      });
+      return withTenant(sql, tenantId, (tx) => readChatAccess(tx, tenantId, chatId, userId));
     },
 
     async upsertMany(tenantId, chats) {

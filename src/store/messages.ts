@@ -5,7 +5,8 @@ import { storableText, type Sql, type TxSql } from './db.js';
 import { checkFence } from './fence.js';
 import { writeMedia } from './media.js';
 import { appendEvents, notifyEvents } from './outbox.js';
-import type { EventListener, MessageRepo, NewEvent } from './types.js';
+import { readChatAccess } from './chats.js';
+import type { EventListener, MessagePage, MessageRepo, NewEvent } from './types.js';
 import { DEFERRED_CHAT_LIST_NOTIFY } from './chat-list-notifier.js';
 import { createGroupWriter } from './group-commit.js';
 import { writeMessageBatch } from './message-batch.js';
@@ -92,6 +93,22 @@ async function selectPage(tx: TxSql, tenantId: string, chatId: string, cursor: C
   return parseRows(PageRow, rows, 'message');
 }
 
+/** The page's cursor, after checking the limit: ValidationError for either out of bounds. */
+function pageCursor(opts: { before?: string; limit: number }): Cursor | null {
+  if (!Number.isInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_PAGE_LIMIT) {
+    throw new ValidationError(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`);
+  }
+  return opts.before === undefined ? null : decodeCursor(opts.before);
+}
+
+/** `selectPage`'s rows (one more than the limit when an older page exists) as the page. */
+function toPage(rows: Awaited<ReturnType<typeof selectPage>>, limit: number): MessagePage {
+  const pageRows = rows.slice(0, limit);
+  const last = pageRows[pageRows.length - 1];
+  const nextCursor = rows.length > limit && last ? encodeCursor({ t: last.sent_exact, s: last.seq_text }) : null;
+  return { messages: pageRows.map(toMessage), nextCursor };
+}
+
 /**
  * `onEvents` hears the outbox events of each committed write (see types.ts EventListener).
  * `chatListsChanged`, when given, announces an ingest batch's chat list change after its commit instead
@@ -103,15 +120,17 @@ export function createMessageRepo(sql: Sql, onEvents?: EventListener, chatListsC
   const groupWriter = createGroupWriter(sql, batchSettings);
   return {
     async page(tenantId, chatId, opts) {
-      if (!Number.isInteger(opts.limit) || opts.limit < 1 || opts.limit > MAX_PAGE_LIMIT) {
-        throw new ValidationError(`limit must be an integer from 1 to ${MAX_PAGE_LIMIT}`);
-      }
-      const cursor = opts.before === undefined ? null : decodeCursor(opts.before);
-      const rows = await withTenant(sql, tenantId, (tx) => selectPage(tx, tenantId, chatId, cursor, opts.limit));
-      const pageRows = rows.slice(0, opts.limit);
-      const last = pageRows[pageRows.length - 1];
-      const nextCursor = rows.length > opts.limit && last ? encodeCursor({ t: last.sent_exact, s: last.seq_text }) : null;
-      return { messages: pageRows.map(toMessage), nextCursor };
+      const cursor = pageCursor(opts);
+      return toPage(await withTenant(sql, tenantId, (tx) => selectPage(tx, tenantId, chatId, cursor, opts.limit)), opts.limit);
+    },
+
+    async pageWithAccess(tenantId, chatId, userId, opts) {
+      const cursor = pageCursor(opts);
+      return withTenant(sql, tenantId, async (tx) => {
+        // Both sent before either answers: postgres.js pipelines them on the transaction's connection.
+        const [access, rows] = await Promise.all([readChatAccess(tx, tenantId, chatId, userId), selectPage(tx, tenantId, chatId, cursor, opts.limit)]);
+        return { access, page: toPage(rows, opts.limit) };
+      });
     },
 
     async find(tenantId, waMessageId) {

@@ -76,9 +76,16 @@ export interface ChatRepo {
    * What the access rule needs, in one read: whether the chat exists, and (for `userId`, an employee)
    * whether it is assigned to that user. `userId` null (an admin): `assigned` is false.
    */
-  access(tenantId: string, chatId: string, userId: string | null): Promise<{ exists: boolean; assigned: boolean }>;
+  access(tenantId: string, chatId: string, userId: string | null): Promise<ChatAccess>;
   /** Insert or update chats (name, isGroup, unread, last message). Used by tests now, by actors later. */
   upsertMany(tenantId: string, chats: Chat[]): Promise<void>;
+}
+
+/** What the chat access rule needs (http/auth/access.ts decides). */
+export interface ChatAccess {
+  exists: boolean;
+  /** Assigned to the employee asked about; always false for an admin. */
+  assigned: boolean;
 }
 
 export interface MessagePage {
@@ -99,6 +106,11 @@ export interface Fence {
 export interface MessageRepo {
   /** Newest first. `before` is an opaque cursor from a previous page. Bad cursor -> ValidationError. */
   page(tenantId: string, chatId: string, opts: { before?: string; limit: number }): Promise<MessagePage>;
+  /**
+   * `access` (ChatRepo) and `page` in one transaction, the two reads pipelined: one round trip for both.
+   * The page is read whatever the access says; the caller must withhold it when the rule says no.
+   */
+  pageWithAccess(tenantId: string, chatId: string, userId: string | null, opts: { before?: string; limit: number }): Promise<{ access: ChatAccess; page: MessagePage }>;
   find(tenantId: string, waMessageId: string): Promise<Message | null>;
   /**
    * Idempotent on (tenant, id): returns only the messages that were new (a redelivery returns nothing).

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestHookHandler } from 'fastify';
 import { ErrorCodes, ForbiddenError, UnauthenticatedError, isAppError } from '../../domain/errors.js';
-import type { Store } from '../../store/types.js';
+import type { ChatAccess, Store } from '../../store/types.js';
 import { ErrorRef } from '../errors.js';
 import { chatAccessError, decideChatAccess } from './access.js';
 import type { AccessTokens, Principal } from './tokens.js';
@@ -89,7 +89,16 @@ export function principalOf(request: FastifyRequest): Principal {
 
 /** Applies the chat access rule for the caller (one read of the store): throws 404 or 403 unless allowed. */
 export async function requireChatAccess(store: Store, principal: Principal, chatId: string): Promise<void> {
-  const { exists, assigned } = await store.chats.access(principal.tenantId, chatId, principal.role === 'employee' ? principal.userId : null);
-  const error = chatAccessError(decideChatAccess({ role: principal.role, chatExists: exists, assigned }));
+  enforceChatAccess(principal, await store.chats.access(principal.tenantId, chatId, accessUser(principal)));
+}
+
+/** Whose assignments the access read looks at: the employee's, none for an admin. */
+export function accessUser(principal: Principal): string | null {
+  return principal.role === 'employee' ? principal.userId : null;
+}
+
+/** The chat access rule on facts already read (ChatRepo.access, MessageRepo.pageWithAccess): throws 404 or 403 unless allowed. */
+export function enforceChatAccess(principal: Principal, access: ChatAccess): void {
+  const error = chatAccessError(decideChatAccess({ role: principal.role, chatExists: access.exists, assigned: access.assigned }));
   if (error !== null) throw error;
 }

@@ -1,7 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { Chat } from '../../../domain/types.js';
 import type { Store } from '../../../store/types.js';
-import { principalOf, protect, requireChatAccess, type Guard } from '../../auth/guard.js';
+import { accessUser, enforceChatAccess, principalOf, protect, type Guard } from '../../auth/guard.js';
 import { errorResponses } from '../../errors.js';
 import { ChatList, ChatParams, MessagePage, MessagePageQuery } from './schemas.js';
 
@@ -57,9 +57,12 @@ export const chatRoutes: FastifyPluginAsyncTypebox<ChatRoutesOptions> = async (a
     async (request) => {
       const principal = principalOf(request);
       const { chatId } = request.params;
-      await requireChatAccess(store, principal, chatId);
       const { before, limit } = request.query;
-      return store.messages.page(principal.tenantId, chatId, before === undefined ? { limit } : { before, limit });
+      // The access facts and the page in one transaction (one round trip for both reads, where a check
+      // then a read took two transactions); the page is dropped unless the rule allows it.
+      const { access, page } = await store.messages.pageWithAccess(principal.tenantId, chatId, accessUser(principal), before === undefined ? { limit } : { before, limit });
+      enforceChatAccess(principal, access);
+      return page;
     },
   );
 };
