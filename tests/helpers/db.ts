@@ -124,3 +124,19 @@ export async function seedTenant(
 export function inboundMessage(id: string, chat = '4915550001@c.us'): Message {
   return { id, chatId: chat, from: chat, fromMe: false, body: `body ${id}`, timestamp: new Date().toISOString(), type: 'chat', hasMedia: false, ack: 1 };
 }
+
+/**
+ * The same pool, with `beforeBegin` run (and awaited) before each transaction it opens: to count them,
+ * or to hold a BEGIN "on its way" until a test lets it go. Everything else is the pool itself.
+ */
+export function onBegin(sql: Sql, beforeBegin: () => void | Promise<void>): Sql {
+  return new Proxy(sql, {
+    get(target, prop, receiver): unknown {
+      if (prop !== 'begin') return Reflect.get(target, prop, receiver) as unknown;
+      return async (...args: Parameters<Sql['begin']>) => {
+        await beforeBegin();
+        return target.begin(...args);
+      };
+    },
+  });
+}

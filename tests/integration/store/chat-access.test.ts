@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sql } from '../../../src/store/db.js';
 import { createMessageRepo } from '../../../src/store/messages.js';
-import { createTestDatabase, seedTenant, type SeededTenant, type TestDatabase } from '../../helpers/db.js';
+import { createTestDatabase, onBegin, seedTenant, type SeededTenant, type TestDatabase } from '../../helpers/db.js';
 
 /** store.chats.access: the one read behind every per-chat access check (requireChatAccess), and its twin in pageWithAccess. */
 describe('chat access read', () => {
@@ -30,14 +29,8 @@ describe('chat access read', () => {
 
   it('reads the same access facts with a page of the chat, both in one transaction', async () => {
     let begins = 0;
-    const counted = new Proxy(db.sql, {
-      get(target, prop, receiver): unknown {
-        if (prop !== 'begin') return Reflect.get(target, prop, receiver) as unknown;
-        return (...args: Parameters<Sql['begin']>) => {
-          begins++;
-          return target.begin(...args);
-        };
-      },
+    const counted = onBegin(db.sql, () => {
+      begins++;
     });
     const messages = createMessageRepo(counted);
     const [assignedChat, otherChat] = [a.chats[0]?.id ?? '', a.chats[1]?.id ?? ''];

@@ -3,11 +3,10 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ErrorCodes } from '../../../src/domain/errors.js';
 import type { Message } from '../../../src/domain/types.js';
-import type { Sql } from '../../../src/store/db.js';
 import { createGroupWriter } from '../../../src/store/group-commit.js';
 import { createStore } from '../../../src/store/store.js';
 import type { StoredEvent, Store } from '../../../src/store/types.js';
-import { createTestDatabase, seedTenant, type TestDatabase, inboundMessage as message } from '../../helpers/db.js';
+import { createTestDatabase, onBegin, seedTenant, type TestDatabase, inboundMessage as message } from '../../helpers/db.js';
 
 // Ingest batches of several tenants share one transaction (src/store/group-commit.ts); each batch still
 // succeeds or fails on its own, under its own tenant's row-level security.
@@ -138,15 +137,9 @@ describe('group commit of message batches across tenants', () => {
     let open: () => void = () => undefined;
     const gate = new Promise<void>((resolve) => (open = resolve));
     let begins = 0;
-    const gated = new Proxy(db.sql, {
-      get(target, prop, receiver): unknown {
-        if (prop !== 'begin') return Reflect.get(target, prop, receiver) as unknown;
-        return async (...args: Parameters<Sql['begin']>) => {
-          begins++;
-          await gate;
-          return target.begin(...args);
-        };
-      },
+    const gated = onBegin(db.sql, async () => {
+      begins++;
+      await gate;
     });
     const writer = createGroupWriter(gated, {});
     const [first, second, third] = tenants.map((t) => t.tenantId);
