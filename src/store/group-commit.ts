@@ -163,7 +163,8 @@ export function createGroupWriter(sql: Sql, settings: TransactionSettings): Grou
         return results;
       });
     } catch (err) {
-      // BEGIN itself failed: the batches it would have carried fail with it (their callers retry).
+      // A failed BEGIN never took its group: take it now, so those batches fail with it (their callers
+      // retry) instead of waiting for a group that never comes.
       const failed = slot.group ?? take();
       const error = translateDbError(err);
       if (slot.group === undefined || (isAppError(error) && error.code === ErrorCodes.STORE_UNAVAILABLE)) {

@@ -40,7 +40,11 @@ describe('deleting a tenant', () => {
 
   it('refuses a message batch for a tenant that does not exist, and stores nothing of it', async () => {
     const missing = '00000000-0000-4000-8000-000000000001';
-    await expect(db.store.messages.insertMany(missing, [message('del-missing')], { epoch: 0 })).rejects.toThrow();
+    // Its chat cannot be created (chats -> tenants), so the whole batch statement fails: no message, no event.
+    await expect(db.store.messages.insertMany(missing, [message('del-missing')], { epoch: 0 })).rejects.toMatchObject({
+      code: '23503',
+      constraint_name: 'chats_tenant_id_fkey',
+    });
     expect(await counts(missing)).toEqual({ chats: 0, messages: 0, events: 0, counters: 0 });
   });
 });
